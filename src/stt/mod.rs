@@ -1,0 +1,107 @@
+//! Speech to text: the `Stt` trait and the whisper.cpp engine behind it.
+
+pub mod whisper;
+
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SttError {
+    #[error(transparent)]
+    Model(#[from] crate::models::ModelError),
+    #[error("whisper failed to load {path}: {reason}. The file may be damaged: run `sori models fetch` again")]
+    Load { path: String, reason: String },
+    #[error("whisper failed: {0}")]
+    Inference(String),
+}
+
+/// What was said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transcript {
+    pub text: String,
+    /// Language code, detected or configured (`en`, `ko`, …).
+    pub language: String,
+    /// Length of the audio transcribed.
+    pub audio_ms: u64,
+    /// Time spent transcribing.
+    pub stt_ms: u64,
+}
+
+/// A speech-to-text engine. Synchronous and CPU-heavy: call it from a blocking thread.
+pub trait Stt: Send {
+    /// Transcribes 16 kHz mono audio in [-1, 1].
+    ///
+    /// # Errors
+    /// `SttError::Inference` when the engine fails.
+    fn transcribe(&mut self, pcm: &[f32]) -> Result<Transcript, SttError>;
+}
+
+/// Model names Sori knows, and their files in the models directory.
+pub const MODELS: [(&str, &str); 2] =
+    [("base", "whisper/ggml-base-q8_0.bin"), ("tiny.en", "whisper/ggml-tiny.en-q8_0.bin")];
+
+/// Where a model lives: a known name's file in the models dir, or a path to a ggml file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelRef {
+    Known(&'static str),
+    Path(std::path::PathBuf),
+}
+
+/// Resolves `stt.model`.
+///
+/// # Errors
+/// A message naming the known models, for config validation.
+pub fn resolve_model_name(name: &str) -> Result<ModelRef, String> {
+    if let Some((_, file)) = MODELS.iter().find(|(n, _)| *n == name) {
+        return Ok(ModelRef::Known(file));
+    }
+    if name.ends_with(".bin") || name.contains('/') {
+        return Ok(ModelRef::Path(name.into()));
+    }
+    let known: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
+    Err(format!("unknown model `{name}`; use one of {} or a path to a ggml .bin file", known.join(", ")))
+}
+
+/// Whisper's tendency on short or odd audio is to loop: the same words over and over. True if
+/// some 1-4 word sequence repeats back to back at least four times (e.g. "the the the the").
+pub fn is_runaway(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=4).any(|n| {
+        let mut run = 1;
+        let mut i = n;
+        while i + n <= words.len() {
+            if words[i..i + n] == words[i - n..i] {
+                run += 1;
+                if run >= 4 {
+                    return true;
+                }
+                i += n;
+            } else {
+                run = 1;
+                i += 1;
+            }
+        }
+        false
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runaway_detection() {
+        assert!(is_runaway("I'm going to go to the store. I'm going to go to the store. I'm going to go to the store. I'm going to go to the store."
+            .replace('.', "").as_str()) || is_runaway("go go go go"));
+        assert!(is_runaway("thank you thank you thank you thank you"));
+        assert!(is_runaway("5 5 5 5 5"));
+        assert!(!is_runaway("ask not what your country can do for you, ask what you can do for your country"));
+        assert!(!is_runaway("one two one two one two"));
+    }
+
+    #[test]
+    fn model_names_resolve() {
+        assert_eq!(resolve_model_name("base"), Ok(ModelRef::Known("whisper/ggml-base-q8_0.bin")));
+        assert!(matches!(resolve_model_name("/x/ggml-small.bin"), Ok(ModelRef::Path(_))));
+        assert!(resolve_model_name("large").unwrap_err().contains("base, tiny.en"));
+    }
+}

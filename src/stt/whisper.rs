@@ -1,0 +1,153 @@
+//! whisper.cpp through whisper-rs: the model is loaded once (`WhisperContext`), one scratch
+//! state is reused per utterance, and short commands use an encoder window scaled to their
+//! length instead of whisper's fixed 30 s (the largest single speed-up on a Pi).
+
+use std::path::Path;
+use std::time::Instant;
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+use super::{SttError, Transcript, is_runaway};
+
+/// Encoder frames per second of audio (whisper: 1500 frames for 30 s).
+const CTX_PER_SEC: f32 = 50.0;
+/// The full window.
+const FULL_CTX: i32 = 1500;
+/// Smallest window used. Below ~512 whisper degrades and loops on short clips (measured:
+/// `-ac 256` produces hundreds of repeated tokens), so short audio gets at least this.
+const MIN_CTX: i32 = 512;
+/// Headroom after the end of speech, in encoder frames (2 s).
+const CTX_MARGIN: i32 = 100;
+
+/// Settings for the engine (from `[stt]`).
+#[derive(Debug, Clone)]
+pub struct WhisperOptions {
+    /// `None` detects the language.
+    pub language: Option<String>,
+    pub threads: usize,
+    /// Scale the encoder window to the audio (`stt.window = "auto"`).
+    pub adaptive_window: bool,
+    pub initial_prompt: String,
+}
+
+impl Default for WhisperOptions {
+    fn default() -> Self {
+        WhisperOptions { language: None, threads: default_threads(), adaptive_window: true, initial_prompt: String::new() }
+    }
+}
+
+/// Cores, at most 4 (more threads don't help whisper on small models).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).min(4)
+}
+
+/// The encoder window for `samples` of 16 kHz audio.
+pub fn audio_ctx_for(samples: usize) -> i32 {
+    let needed = (samples as f32 / 16_000.0 * CTX_PER_SEC).ceil() as i32 + CTX_MARGIN;
+    // Round up to a multiple of 64 so nearby lengths share one compute graph size.
+    (((needed + 63) / 64) * 64).clamp(MIN_CTX, FULL_CTX)
+}
+
+pub struct WhisperStt {
+    // Field order matters: the state must drop before the context it came from.
+    state: WhisperState,
+    _ctx: WhisperContext,
+    opts: WhisperOptions,
+    /// How long loading took, for benchmarks and `sori doctor`.
+    pub load_ms: u64,
+    multilingual: bool,
+}
+
+impl WhisperStt {
+    /// Loads the ggml model at `path` and warms it up.
+    ///
+    /// # Errors
+    /// `SttError::Load` when the file is not a whisper model.
+    pub fn load(path: &Path, opts: WhisperOptions) -> Result<Self, SttError> {
+        whisper_rs::install_logging_hooks();
+        let started = Instant::now();
+        let load_err = |reason: String| SttError::Load { path: path.display().to_string(), reason };
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| load_err(e.to_string()))?;
+        let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
+        let multilingual = ctx.is_multilingual();
+        let mut stt = WhisperStt { state, _ctx: ctx, opts, load_ms: 0, multilingual };
+        // The first run allocates whisper's compute buffers; pay for it now, not on the first
+        // command.
+        stt.run(&vec![0.0; 16_000], MIN_CTX)?;
+        stt.load_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(model = %path.display(), load_ms = stt.load_ms, threads = stt.opts.threads, "whisper loaded");
+        Ok(stt)
+    }
+
+    fn run(&mut self, pcm: &[f32], audio_ctx: i32) -> Result<(String, String), SttError> {
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(self.opts.threads as i32);
+        let lang = match (&self.opts.language, self.multilingual) {
+            (_, false) => "en",
+            (Some(l), true) => l.as_str(),
+            (None, true) => "auto",
+        };
+        p.set_language(Some(lang));
+        p.set_translate(false);
+        p.set_no_context(true);
+        p.set_no_timestamps(true);
+        p.set_single_segment(true);
+        p.set_print_special(false);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_timestamps(false);
+        p.set_suppress_nst(true);
+        p.set_audio_ctx(audio_ctx);
+        // A hard cap on tokens: ~10 tokens per second of speech is generous even for Korean.
+        let secs = pcm.len() as f32 / 16_000.0;
+        p.set_max_tokens((16.0 + secs * 10.0) as i32);
+        if !self.opts.initial_prompt.is_empty() {
+            p.set_initial_prompt(&self.opts.initial_prompt);
+        }
+        // whisper.cpp wants at least 1 s; pad short clips with silence.
+        let padded;
+        let pcm = if pcm.len() < 16_100 {
+            padded = [pcm, &vec![0.0; 16_100 - pcm.len()]].concat();
+            &padded[..]
+        } else {
+            pcm
+        };
+        self.state.full(p, pcm).map_err(|e| SttError::Inference(e.to_string()))?;
+        let mut text = String::new();
+        for seg in self.state.as_iter() {
+            text.push_str(&seg.to_str_lossy().map_err(|e| SttError::Inference(e.to_string()))?);
+        }
+        let language = whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).unwrap_or(lang).to_string();
+        Ok((text.trim().to_string(), language))
+    }
+}
+
+impl super::Stt for WhisperStt {
+    fn transcribe(&mut self, pcm: &[f32]) -> Result<Transcript, SttError> {
+        let started = Instant::now();
+        let ctx = if self.opts.adaptive_window { audio_ctx_for(pcm.len()) } else { FULL_CTX };
+        let (mut text, mut language) = self.run(pcm, ctx)?;
+        if ctx < FULL_CTX && is_runaway(&text) {
+            // A shortened window occasionally makes whisper loop; the full one is the safe answer.
+            tracing::debug!(audio_ctx = ctx, %text, "runaway transcript; retrying with the full window");
+            (text, language) = self.run(pcm, FULL_CTX)?;
+        }
+        Ok(Transcript {
+            text,
+            language,
+            audio_ms: pcm.len() as u64 * 1000 / 16_000,
+            stt_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn window_scales_with_length_within_bounds() {
+        assert_eq!(super::audio_ctx_for(16_000), 512);
+        assert_eq!(super::audio_ctx_for(16_000 * 10), 640);
+        assert_eq!(super::audio_ctx_for(16_000 * 40), 1500);
+    }
+}
