@@ -27,7 +27,7 @@ fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     pub models: ModelsConfig,
     pub audio: AudioConfig,
@@ -37,7 +37,7 @@ pub struct Config {
 
 /// `[models]`
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ModelsConfig {
     /// Where models are installed. Empty: `$STATE_DIRECTORY/models` under systemd, the
     /// checkout's `models/` when run from a source build, else `$XDG_DATA_HOME/sori/models`.
@@ -46,7 +46,7 @@ pub struct ModelsConfig {
 
 /// `[audio]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct AudioConfig {
     /// Capture backend: `cpal` (the microphone), `wav` (read `input_file`), `null` (silence).
     pub input: String,
@@ -81,7 +81,7 @@ impl Default for AudioConfig {
 
 /// `[stt]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct SttConfig {
     /// Whisper model: `base` (multilingual), `tiny.en` (English only, fastest), or a path to a
     /// ggml `.bin` file.
@@ -111,7 +111,7 @@ impl Default for SttConfig {
 
 /// `[log]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct LogConfig {
     /// Log filter: `error`, `warn`, `info`, `debug`, `trace`, or per module (`sori=debug`).
     /// `RUST_LOG` overrides it.
@@ -223,7 +223,7 @@ pub fn from_table(table: toml::Table, origin: &str) -> Result<(Config, Vec<Strin
     let de = serde_ignored::Deserializer::new(value, &mut track);
     let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
-        invalid(&key, format!("{}; see assets/config.example.toml", e.inner()))
+        invalid(&key, format!("{}; see assets/config.example.toml", e.inner().to_string().trim()))
     })?;
     let warnings = unknown
         .into_iter()
@@ -357,7 +357,8 @@ mod tests {
         let t: toml::Table = toml::from_str("[stt]\nmodle = \"base\"\n[extra]\nx = 1").unwrap();
         let (_, w) = from_table(t, "test.toml").unwrap();
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[0].contains("`stt.modle`") && w[0].contains("did you mean `stt.model`"), "{}", w[0]);
+        assert!(w.iter().any(|w| w.contains("`stt.modle`") && w.contains("did you mean `stt.model`")), "{w:?}");
+        assert!(w.iter().any(|w| w.contains("`extra`") && !w.contains("did you mean")), "{w:?}");
     }
 
     #[test]

@@ -120,6 +120,7 @@ fn init_logging(level: &str, verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
@@ -227,7 +228,7 @@ fn devices(json: bool) -> anyhow::Result<()> {
             println!("  (none) — without a {} use the wav or null backend, e.g. --input file.wav", if key.contains("input") { "microphone" } else { "speaker" });
         }
         for d in devs {
-            println!("  {}{}  [{}]", if d.is_default { "* " } else { "  " }, d.name, d.format);
+            println!("  {} {:<24} {}  [{}]", if d.is_default { "*" } else { " " }, d.name, d.description, d.format);
         }
     }
     Ok(())

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::traits::{DeviceTrait, StreamTrait};
 use cpal::{FromSample, Sample, SizedSample};
 
+use super::devices::{QuietStderr, device_name, find_device};
 use super::resample::StreamResampler;
 use super::{AudioError, AudioSource, SAMPLE_RATE, downmix_into, f32_to_i16};
 
@@ -41,30 +42,6 @@ pub struct CpalSource {
     opened: Instant,
     last_data: Option<Instant>,
     dropped_reported: u64,
-}
-
-/// Finds an input device by name: exact, else a unique case-insensitive substring.
-pub(crate) fn find_device(host: &cpal::Host, name: &str, input: bool) -> Result<cpal::Device, AudioError> {
-    let kind = if input { "input" } else { "output" };
-    if name.is_empty() {
-        let d = if input { host.default_input_device() } else { host.default_output_device() };
-        return d.ok_or(AudioError::NoDevice(kind));
-    }
-    let devices: Vec<cpal::Device> = if input {
-        host.input_devices().map_err(|e| AudioError::Device(e.to_string()))?.collect()
-    } else {
-        host.output_devices().map_err(|e| AudioError::Device(e.to_string()))?.collect()
-    };
-    let names: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
-    let lower = name.to_lowercase();
-    let pick = names.iter().position(|n| n == name).or_else(|| {
-        let hits: Vec<usize> = (0..names.len()).filter(|&i| names[i].to_lowercase().contains(&lower)).collect();
-        (hits.len() == 1).then(|| hits[0])
-    });
-    match pick {
-        Some(i) => Ok(devices.into_iter().nth(i).expect("index from the same list")),
-        None => Err(AudioError::NoSuchDevice { name: name.to_string(), available: names.join(", ") }),
-    }
 }
 
 fn build<T>(
@@ -106,6 +83,7 @@ impl CpalSource {
     pub fn open(name: &str, buffer_ms: u32) -> Result<Self, AudioError> {
         let host = cpal::default_host();
         let device = find_device(&host, name, true)?;
+        let quiet = QuietStderr::new();
         let supported = device.default_input_config().map_err(|e| AudioError::Device(e.to_string()))?;
         let config: cpal::StreamConfig = supported.config();
         let rate = config.sample_rate;
@@ -127,7 +105,8 @@ impl CpalSource {
         }
         .map_err(|e| AudioError::Device(e.to_string()))?;
         stream.play().map_err(|e| AudioError::Device(e.to_string()))?;
-        let name = device.to_string();
+        drop(quiet);
+        let name = device_name(&device);
         tracing::debug!(device = %name, rate, channels, format = %supported.sample_format(), "capture stream opened");
         Ok(CpalSource {
             _stream: stream,

@@ -5,7 +5,7 @@ use std::num::NonZero;
 
 use rodio::buffer::SamplesBuffer;
 
-use super::cpal_source::find_device;
+use super::devices::{QuietStderr, device_name, find_device};
 use super::{AudioError, AudioSink, Clip};
 
 pub struct RodioSink {
@@ -21,10 +21,12 @@ impl RodioSink {
     /// can't be opened.
     pub fn open(name: &str) -> Result<Self, AudioError> {
         let device = find_device(&rodio::cpal::default_host(), name, false)?;
-        let name = device.to_string();
+        let name = device_name(&device);
+        let quiet = QuietStderr::new();
         let mut sink = rodio::DeviceSinkBuilder::from_device(device)
             .and_then(|b| b.open_stream())
             .map_err(|e| AudioError::Device(e.to_string()))?;
+        drop(quiet);
         sink.log_on_drop(false);
         tracing::debug!(device = %name, "playback stream opened");
         Ok(RodioSink { sink, name })

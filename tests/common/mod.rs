@@ -1,0 +1,91 @@
+//! Shared test support: the built `sori` binary, models, the eval recordings, speech
+//! synthesized with espeak-ng, and a headless PulseAudio server for the real device path.
+#![allow(dead_code)]
+
+pub mod pulse;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `sori` binary under test, with a clean environment for config lookups.
+pub fn sori() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sori"));
+    c.env_remove("SORI_CONFIG").env("XDG_CONFIG_HOME", repo().join("target/test-no-config"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SORI_") && k != "SORI_EVAL_DIR" {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// Models must be installed (`sori models fetch`); tests fail loudly rather than skip.
+pub fn require_models() {
+    let m = repo().join("models/whisper/ggml-base-q8_0.bin");
+    assert!(m.is_file(), "{} is missing: run `cargo run --release -- models fetch` (scripts/test.sh does)", m.display());
+}
+
+/// `../shared/eval` (or `$SORI_EVAL_DIR`): real recordings. `None` (and a note) where absent.
+pub fn eval_dir() -> Option<PathBuf> {
+    let d = std::env::var_os("SORI_EVAL_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/eval"));
+    if d.join("manifest.tsv").is_file() {
+        Some(d)
+    } else {
+        eprintln!("SKIP: no eval recordings at {} (set SORI_EVAL_DIR)", d.display());
+        None
+    }
+}
+
+/// Synthesizes `text` with espeak-ng into `out` (22.05 kHz mono).
+pub fn espeak(text: &str, voice: &str, out: &Path) {
+    let st = Command::new("espeak-ng")
+        .args(["-v", voice, "-s", "130", "-w"])
+        .arg(out)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is not installed: run scripts/deps.sh --test");
+    assert!(st.success(), "espeak-ng failed");
+}
+
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run");
+    assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// Lower-case words without punctuation, digits kept as written.
+pub fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '\'' || c.is_whitespace() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+/// Word error rate of `hyp` against `reference` (edit distance over words / reference words).
+pub fn wer(reference: &str, hyp: &str) -> f32 {
+    let (r, h) = (words(reference), words(hyp));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rw != hw)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f32 / r.len().max(1) as f32
+}
+
+/// Parses `sori transcribe --json` output lines.
+pub fn transcripts(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}

@@ -1,0 +1,121 @@
+//! A headless PulseAudio server with two null sinks, no sound card needed:
+//! - `micfeed`: tests play utterances into it; its monitor is the default source, which Sori
+//!   captures through cpal → ALSA → the pulse plugin;
+//! - `speaker`: the default sink Sori plays into; tests record `speaker.monitor`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Pulse {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// `unix:/…/native`: pass as `PULSE_SERVER` to every client.
+    pub server: String,
+}
+
+const DEFAULT_PA: &str = "\
+load-module module-native-protocol-unix auth-anonymous=1 socket=@DIR@/native
+load-module module-null-sink sink_name=speaker rate=48000 channels=2 sink_properties=device.description=TestSpeaker
+load-module module-null-sink sink_name=micfeed rate=16000 channels=1 sink_properties=device.description=TestMicFeed
+set-default-sink speaker
+set-default-source micfeed.monitor
+";
+
+impl Pulse {
+    /// Starts the server and waits until it answers (no fixed sleep).
+    pub fn start() -> Pulse {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("run")).unwrap();
+        std::fs::write(d.join("default.pa"), DEFAULT_PA.replace("@DIR@", &d.display().to_string())).unwrap();
+        let child = Command::new("pulseaudio")
+            .args(["-n", "-F"])
+            .arg(d.join("default.pa"))
+            .args(["--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--log-target=stderr", "--log-level=error"])
+            .env("XDG_RUNTIME_DIR", d.join("run"))
+            .env("HOME", d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pulseaudio is not installed: run scripts/deps.sh --test");
+        let server = format!("unix:{}/native", d.display());
+        let p = Pulse { child, _dir: dir, server };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if p.cmd("pactl").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
+                return p;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("pulseaudio did not come up within 20 s");
+    }
+
+    /// A command that talks to this server.
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env("PULSE_SERVER", &self.server);
+        c
+    }
+
+    /// Plays a WAV into the virtual microphone and waits until it has been played.
+    pub fn speak_into_mic(&self, wav: &Path) {
+        let st = self.cmd("paplay").args(["-d", "micfeed"]).arg(wav).status().expect("paplay (pulseaudio-utils)");
+        assert!(st.success(), "paplay failed");
+    }
+
+    /// Starts recording what Sori plays; stop it with `Recorder::stop`.
+    pub fn record_speaker(&self, out: &Path) -> Recorder {
+        let child = self
+            .cmd("parecord")
+            .args(["-d", "speaker.monitor", "--file-format=wav", "--rate=16000", "--channels=1"])
+            .arg(out)
+            .spawn()
+            .expect("parecord (pulseaudio-utils)");
+        Recorder(child)
+    }
+}
+
+impl Drop for Pulse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Recorder(Child);
+
+impl Recorder {
+    /// SIGINT lets parecord finish the WAV header.
+    pub fn stop(mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads `child`'s stderr until a line contains `needle`; returns all lines read so far.
+/// Keeps draining stderr in the background afterwards so the child never blocks.
+pub fn wait_for_line(child: &mut Child, needle: &str, timeout: Duration) -> Result<(), String> {
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => {
+                std::thread::spawn(move || rx.iter().for_each(drop));
+                return Ok(());
+            }
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    Err(format!("no line containing {needle:?} within {timeout:?}; stderr so far:\n{}", seen.join("\n")))
+}
