@@ -29,7 +29,8 @@ struct Shared {
 }
 
 pub struct CpalSource {
-    _stream: cpal::Stream,
+    /// Always `Some` until drop (see `Drop`).
+    stream: Option<cpal::Stream>,
     ring: rtrb::Consumer<f32>,
     shared: Arc<Shared>,
     name: String,
@@ -109,7 +110,7 @@ impl CpalSource {
         let name = device_name(&device);
         tracing::debug!(device = %name, rate, channels, format = %supported.sample_format(), "capture stream opened");
         Ok(CpalSource {
-            _stream: stream,
+            stream: Some(stream),
             ring,
             shared,
             name,
@@ -189,5 +190,16 @@ impl AudioSource for CpalSource {
 
     fn dropped_samples(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for CpalSource {
+    /// Dropping a cpal stream joins its ALSA thread, which can block forever once the device
+    /// (or the sound server) has vanished. Drop it on a throwaway thread so whoever holds the
+    /// source (and wants to reopen the device) never hangs.
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let _ = std::thread::Builder::new().name("cpal-close".into()).spawn(move || drop(stream));
+        }
     }
 }

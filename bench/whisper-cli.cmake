@@ -1,0 +1,12 @@
+# Builds whisper.cpp's CLI example against the whisper.cpp sources vendored in whisper-rs-sys (bench only).
+cmake_minimum_required(VERSION 3.14)
+project(whispercli C CXX)
+set(CMAKE_CXX_STANDARD 17)
+set(WHISPER_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
+set(WHISPER_BUILD_TESTS OFF CACHE BOOL "" FORCE)
+add_subdirectory(src whisper)
+find_package(Threads REQUIRED)
+set(EX src/examples)
+add_executable(whisper-cli ${EX}/cli/cli.cpp ${EX}/common.cpp ${EX}/common-whisper.cpp ${EX}/grammar-parser.cpp)
+target_include_directories(whisper-cli PRIVATE ${EX})
+target_link_libraries(whisper-cli PRIVATE whisper Threads::Threads)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian/Raspberry Pi OS packages Sori needs, only those missing.
+#   scripts/deps.sh          build + run: compiler tools for whisper.cpp, ALSA headers, espeak-ng
+#   scripts/deps.sh --test   also what the tests use: PulseAudio (virtual mic/speaker), sox
+set -euo pipefail
+
+pkgs=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng alsa-utils ca-certificates)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins sox)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "==> installing Debian packages: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "error: Rust is not installed. Install it with rustup (https://rustup.rs):" >&2
+  echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2
+  exit 1
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (Debian packages,
+# models), then runs every test with the real models and a headless PulseAudio for the
+# device path. Real recordings are read from ../shared/eval (or $SORI_EVAL_DIR) where present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh --test
+echo "==> building (release: whisper is too slow unoptimized)"
+cargo build --release --locked --all-targets
+echo "==> fetching models"
+target/release/sori models fetch
+echo "==> running tests"
+cargo test --release --locked -- --test-threads=2 "$@"
