@@ -202,14 +202,13 @@ fn transcribe(cfg: &config::Config, files: &[PathBuf], mic: Option<f32>, json: b
         print(&t, "mic")?;
     }
     let mut pending = first;
-    for (i, f) in files.iter().enumerate() {
+    for f in files {
         let pcm = match pending.take() {
             Some(p) => p,
             None => audio::wav::load_16k_mono(f)?,
         };
         let t = stt.transcribe(&pcm).with_context(|| format!("transcribing {}", f.display()))?;
         print(&t, &f.display().to_string())?;
-        let _ = i;
     }
     Ok(())
 }
