@@ -16,26 +16,23 @@ def norm(s):
     s = re.sub(r"[^\w\s']", " ", s)
     return " ".join(DIGITS[int(w)] if w.isdigit() and len(w) == 1 else w for w in s.split())
 
+def edit(r, h):
+    """Levenshtein distance between two sequences (words or characters)."""
+    prev = list(range(len(h) + 1))
+    for i, x in enumerate(r):
+        cur = [i + 1] + [0] * len(h)
+        for j, y in enumerate(h):
+            cur[j + 1] = min(prev[j] + (x != y), prev[j + 1] + 1, cur[j] + 1)
+        prev = cur
+    return prev[-1]
+
 def wer(ref, hyp):
     r, h = norm(ref).split(), norm(hyp).split()
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r):
-        cur = [i + 1] + [0] * len(h)
-        for j, hw in enumerate(h):
-            cur[j + 1] = min(prev[j] + (rw != hw), prev[j + 1] + 1, cur[j] + 1)
-        prev = cur
-    return prev[-1], max(len(r), 1)
+    return edit(r, h), max(len(r), 1)
 
 def cer(ref, hyp):
-    r, h = ref.replace(" ", ""), hyp.replace(" ", "")
-    r = re.sub(r"[^\w]", "", r); h = re.sub(r"[^\w]", "", h)
-    prev = list(range(len(h) + 1))
-    for i, rc in enumerate(r):
-        cur = [i + 1] + [0] * len(h)
-        for j, hc in enumerate(h):
-            cur[j + 1] = min(prev[j] + (rc != hc), prev[j + 1] + 1, cur[j] + 1)
-        prev = cur
-    return prev[-1], max(len(r), 1)
+    r, h = (re.sub(r"[^\w]", "", x) for x in (ref, hyp))
+    return edit(r, h), max(len(r), 1)
 
 def duration(path):
     with wave.open(path) as w:
