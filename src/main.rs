@@ -224,7 +224,8 @@ fn devices(json: bool) -> anyhow::Result<()> {
     for (title, devs, key) in [("inputs", &list.inputs, "audio.input_device"), ("outputs", &list.outputs, "audio.output_device")] {
         println!("{title} (set {key} to a name):");
         if devs.is_empty() {
-            println!("  (none) — without a {} use the wav or null backend, e.g. --input file.wav", if key.contains("input") { "microphone" } else { "speaker" });
+            let (what, backend) = if key.contains("input") { ("microphone", "input") } else { ("speaker", "output") };
+            println!("  (none) — without a {what} use the wav or null backend: --set audio.{backend}=wav (or null)");
         }
         for d in devs {
             println!("  {} {:<24} {}  [{}]", if d.is_default { "*" } else { " " }, d.name, d.description, d.format);

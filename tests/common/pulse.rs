@@ -95,7 +95,7 @@ impl Recorder {
     }
 }
 
-/// Reads `child`'s stderr until a line contains `needle`; returns all lines read so far.
+/// Reads `child`'s stderr until a line contains `needle` (the error shows the lines seen).
 /// Keeps draining stderr in the background afterwards so the child never blocks.
 pub fn wait_for_line(child: &mut Child, needle: &str, timeout: Duration) -> Result<(), String> {
     let stderr = child.stderr.take().expect("stderr piped");
