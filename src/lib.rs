@@ -8,6 +8,9 @@
 //! - `config`: the TOML schema, layered loading (file < `SORI_*` env < flags), validation.
 //! - `audio`: `AudioSource`/`AudioSink` traits and backends (cpal, rodio, WAV file, null), resampling.
 //! - `stt`: the `Stt` trait and the whisper.cpp engine (adaptive encoder window, loop guard).
+//! - `onnx`: ONNX Runtime loaded from the fetched library, one environment, single-thread sessions.
+//! - `wake`: the `WakeWord` trait, openWakeWord (shared features + classifiers), personal wake words.
+//! - `vad`: the `Vad` trait and Silero VAD.
 //! - `models`: the model manifest, PyPI downloads, CTranslate2 → ggml conversion and q8_0 quantization.
 //! - `net`: shared HTTP/TLS setup.
 //! - `text`: small text helpers (edit distance, "did you mean").
@@ -16,8 +19,11 @@ pub mod audio;
 pub mod config;
 pub mod models;
 pub mod net;
+pub mod onnx;
 pub mod stt;
 pub mod text;
+pub mod vad;
+pub mod wake;
 
 use std::path::PathBuf;
 

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cli;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sori::audio::{self, AudioError};
@@ -67,6 +69,11 @@ enum Command {
     Devices {
         #[arg(long)]
         json: bool,
+    },
+    /// Wake words: list, test on recordings, make a personal one.
+    Wakeword {
+        #[command(subcommand)]
+        command: cli::wakeword::WakewordCommand,
     },
     /// Manage models.
     Models {
@@ -169,6 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Devices { json } => devices(json),
         Command::Models { command } => models(&cfg, command),
+        Command::Wakeword { command } => cli::wakeword::run(&cfg, command),
     }
 }
 

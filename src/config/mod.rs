@@ -4,10 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+mod listen;
+
+pub use listen::{ListenConfig, StateConfig, WakeConfig};
 use serde::{Deserialize, Serialize};
 
 /// The example config shipped with Sori: every key, commented out, with its default.
-pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+pub const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -21,7 +24,7 @@ pub enum ConfigError {
     BadOverride(String),
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 
@@ -32,6 +35,9 @@ pub struct Config {
     pub models: ModelsConfig,
     pub audio: AudioConfig,
     pub stt: SttConfig,
+    pub wake: WakeConfig,
+    pub listen: ListenConfig,
+    pub state: StateConfig,
     pub log: LogConfig,
 }
 
@@ -272,6 +278,7 @@ impl Config {
         if !["auto", "full"].contains(&s.window.as_str()) {
             return Err(invalid("stt.window", format!("`{}` is not `auto` or `full`", s.window)));
         }
+        listen::validate(&self.wake, &self.listen)?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", format!("`{}` is not a log filter; use info, debug, …", self.log.level)));
         }
@@ -292,6 +299,22 @@ impl Config {
             return dir;
         }
         data_home().join("sori/models")
+    }
+
+    /// The state directory, resolved (see `state.dir`).
+    pub fn state_dir(&self) -> PathBuf {
+        if !self.state.dir.is_empty() {
+            return PathBuf::from(&self.state.dir);
+        }
+        if let Some(s) = std::env::var_os("STATE_DIRECTORY") {
+            let first = s.to_string_lossy().split(':').next().unwrap_or_default().to_string();
+            return PathBuf::from(first);
+        }
+        std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+            .unwrap_or_else(|| PathBuf::from("/var/lib"))
+            .join("sori")
     }
 }
 

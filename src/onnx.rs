@@ -1,0 +1,99 @@
+//! ONNX Runtime, loaded at run time from the library `sori models fetch` installs (ort's
+//! `load-dynamic`), shared by the wake word, VAD and Piper engines.
+//!
+//! ONNX Runtime allows one environment per process, so it lives in a `OnceLock`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+
+/// Where `sori models fetch` puts the library, inside the models directory.
+pub const LIBRARY: &str = "onnxruntime/libonnxruntime.so";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnnxError {
+    #[error("ONNX Runtime library {path} is missing. Run `sori models fetch --only onnxruntime` (or set ORT_DYLIB_PATH to a libonnxruntime.so)")]
+    Missing { path: String },
+    #[error("could not load ONNX Runtime from {path}: {reason}. Run `sori models fetch --only onnxruntime --force`")]
+    Library { path: String, reason: String },
+    #[error("could not load model {path}: {reason}. Run `sori models fetch` to repair it")]
+    Model { path: String, reason: String },
+    #[error("{model}: inference failed: {reason}")]
+    Run { model: String, reason: String },
+}
+
+static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// The library to load: `ORT_DYLIB_PATH` if set, else the one in the models directory.
+pub fn library_path(models_dir: &Path) -> PathBuf {
+    match std::env::var_os("ORT_DYLIB_PATH") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => models_dir.join(LIBRARY),
+    }
+}
+
+/// Loads ONNX Runtime once per process. Later calls return the first result.
+///
+/// # Errors
+/// The library is missing or not loadable.
+pub fn init(models_dir: &Path) -> Result<&'static ort::environment::Environment, OnnxError> {
+    let path = library_path(models_dir);
+    let shown = path.display().to_string();
+    let env = ENV.get_or_init(|| {
+        if !path.is_file() {
+            return Err(format!("missing:{shown}"));
+        }
+        ort::init_from(&path)
+            .map_err(|e| e.to_string())?
+            .with_name("sori")
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match env {
+        Ok(env) => Ok(env),
+        Err(e) if e.starts_with("missing:") => Err(OnnxError::Missing { path: e["missing:".len()..].to_string() }),
+        Err(e) => Err(OnnxError::Library { path: shown, reason: e.clone() }),
+    }
+}
+
+/// The ONNX Runtime version string once loaded (for `sori doctor`).
+pub fn version() -> Option<String> {
+    ENV.get().and_then(|e| e.as_ref().ok()).map(|_| ort::info().to_string())
+}
+
+/// Opens a model for single-threaded streaming inference: one intra-op thread without spinning,
+/// because these models run every few milliseconds on a small CPU and a spinning pool would
+/// burn a core between calls.
+///
+/// # Errors
+/// `OnnxError::Model` naming the file.
+pub fn session(models_dir: &Path, model: &Path) -> Result<Session, OnnxError> {
+    let env = init(models_dir)?;
+    let err = |e: ort::Error| OnnxError::Model { path: model.display().to_string(), reason: e.to_string() };
+    if !model.is_file() {
+        return Err(OnnxError::Model {
+            path: model.display().to_string(),
+            reason: "file not found".into(),
+        });
+    }
+    let builder = Session::builder(env).map_err(err)?;
+    let mut builder = builder
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| err(e.into()))?
+        .with_intra_threads(1)
+        .map_err(|e| err(e.into()))?
+        .with_inter_threads(1)
+        .map_err(|e| err(e.into()))?
+        .with_intra_op_spinning(false)
+        .map_err(|e| err(e.into()))?
+        .with_inter_op_spinning(false)
+        .map_err(|e| err(e.into()))?;
+    builder.commit_from_file(model).map_err(err)
+}
+
+/// Maps an ort error from `run` to `OnnxError::Run`.
+pub fn run_err(model: &str) -> impl Fn(ort::Error) -> OnnxError + '_ {
+    move |e| OnnxError::Run { model: model.to_string(), reason: e.to_string() }
+}
