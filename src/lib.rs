@@ -11,17 +11,23 @@
 //! - `onnx`: ONNX Runtime loaded from the fetched library, one environment, single-thread sessions.
 //! - `wake`: the `WakeWord` trait, openWakeWord (shared features + classifiers), personal wake words.
 //! - `vad`: the `Vad` trait and Silero VAD.
+//! - `daemon`: `sori run`: builds the loop from config, runs it until shutdown, mute state.
+//! - `pipeline`: the listening loop: pure state machine, event bus, the actor that runs it.
+//! - `tts`: the `Tts` trait and espeak-ng.
 //! - `models`: the model manifest, PyPI downloads, CTranslate2 → ggml conversion and q8_0 quantization.
 //! - `net`: shared HTTP/TLS setup.
 //! - `text`: small text helpers (edit distance, "did you mean").
 
 pub mod audio;
 pub mod config;
+pub mod daemon;
 pub mod models;
 pub mod net;
 pub mod onnx;
+pub mod pipeline;
 pub mod stt;
 pub mod text;
+pub mod tts;
 pub mod vad;
 pub mod wake;
 

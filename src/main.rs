@@ -32,6 +32,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the assistant: microphone → wake word → command → reply, until SIGTERM or Ctrl-C.
+    Run {
+        /// Listen to this WAV file as if it came from the microphone (then exit).
+        #[arg(long, value_name = "FILE.wav")]
+        input: Option<PathBuf>,
+        /// Write what Sori plays (earcons, replies) to this WAV instead of the speaker.
+        #[arg(long, value_name = "FILE.wav")]
+        output: Option<PathBuf>,
+        /// Write every pipeline event as a JSON line to this file.
+        #[arg(long, value_name = "FILE.jsonl")]
+        events: Option<PathBuf>,
+        /// With --input: process the file as fast as possible instead of in real time.
+        #[arg(long, requires = "input")]
+        fast: bool,
+    },
+    /// Mute or unmute the microphone of a running Sori (persists across restarts).
+    Mute {
+        #[arg(value_enum, default_value_t = MuteArg::On)]
+        state: MuteArg,
+    },
     /// Transcribe WAV files (any rate, channels, 16/24/32-bit or float), or the microphone.
     Transcribe {
         /// WAV files; the model is loaded once for all of them.
@@ -95,6 +115,14 @@ enum ModelsCommand {
     },
     /// Show each model, its licence and whether it is installed and intact.
     List,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MuteArg {
+    On,
+    Off,
+    Toggle,
+    Status,
 }
 
 /// Exit code for bad input (unreadable audio, invalid config): scripts can tell it apart.
@@ -175,9 +203,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Devices { json } => devices(json),
+        Command::Run { input, output, events, fast } => {
+            let opts = sori::daemon::RunOptions { input, output, events, fast };
+            let rt = tokio::runtime::Runtime::new()?;
+            let summary = rt.block_on(sori::daemon::run(&cfg, &opts, shutdown_signal()))?;
+            tracing::info!(runs = summary.runs, seconds = summary.frames as f32 * 0.08, "stopped");
+            Ok(())
+        }
+        Command::Mute { state } => {
+            let now = sori::daemon::is_muted(&cfg);
+            let on = match state {
+                MuteArg::On => true,
+                MuteArg::Off => false,
+                MuteArg::Toggle => !now,
+                MuteArg::Status => {
+                    println!("{}", if now { "muted" } else { "listening" });
+                    return Ok(());
+                }
+            };
+            sori::daemon::set_mute(&cfg, on).with_context(|| format!("writing {}", sori::daemon::mute_file(&cfg).display()))?;
+            println!("{}", if on { "muted: Sori ignores the microphone until `sori mute off`" } else { "listening" });
+            Ok(())
+        }
         Command::Models { command } => models(&cfg, command),
         Command::Wakeword { command } => cli::wakeword::run(&cfg, command),
     }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (systemd's stop).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("shutting down");
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 /// Quotes a CLI value for a `--set` override unless it is already TOML.

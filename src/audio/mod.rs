@@ -2,6 +2,7 @@
 //! backends chosen by name from config. WAV-file and null backends are always compiled; cpal
 //! capture and rodio playback come with the `device-audio` feature.
 
+pub mod earcon;
 pub mod null;
 pub mod resample;
 pub mod wav;
@@ -83,6 +84,22 @@ pub trait AudioSink: Send {
     /// # Errors
     /// `AudioError::Device` when the device fails; `AudioError::Io` for file sinks.
     fn play(&mut self, clip: &Clip) -> Result<(), AudioError>;
+
+    /// Plays `clip` unless `stop` becomes true, checking it at least every 100 ms. Returns
+    /// false if it was cut short.
+    ///
+    /// # Errors
+    /// As `play`.
+    fn play_until(&mut self, clip: &Clip, stop: &std::sync::atomic::AtomicBool) -> Result<bool, AudioError> {
+        let piece = (clip.sample_rate as usize / 10).max(1);
+        for chunk in clip.samples.chunks(piece) {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(false);
+            }
+            self.play(&Clip { sample_rate: clip.sample_rate, samples: chunk.to_vec() })?;
+        }
+        Ok(true)
+    }
 
     fn describe(&self) -> String;
 }

@@ -42,6 +42,21 @@ impl AudioSink for RodioSink {
         Ok(())
     }
 
+    fn play_until(&mut self, clip: &Clip, stop: &std::sync::atomic::AtomicBool) -> Result<bool, AudioError> {
+        let rate = NonZero::new(clip.sample_rate).ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
+        let player = rodio::Player::connect_new(self.sink.mixer());
+        player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
+        // Poll rather than block so a stop lands within ~10 ms.
+        while !player.empty() {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                player.stop();
+                return Ok(false);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Ok(true)
+    }
+
     fn describe(&self) -> String {
         format!("rodio: {}", self.name)
     }

@@ -1,0 +1,152 @@
+//! `sori run`: builds the loop's parts from the config and runs it until SIGTERM/Ctrl-C (or the
+//! end of an input file), writing events to a JSON-lines file if asked.
+
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::audio::{self, AudioError};
+use crate::config::Config;
+use crate::pipeline::actor::{self, Options, Parts, Reopen, Summary};
+use crate::pipeline::events::Bus;
+use crate::pipeline::state::Settings;
+use crate::pipeline::{EchoHandler, Handler};
+
+/// How `sori run` was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Read this WAV as if it came from the microphone, instead of the configured input.
+    pub input: Option<PathBuf>,
+    /// Write everything Sori plays to this WAV instead of the configured output.
+    pub output: Option<PathBuf>,
+    /// Append every event as a JSON line to this file.
+    pub events: Option<PathBuf>,
+    /// With `input`: as fast as possible instead of in real time.
+    pub fast: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error(transparent)]
+    Wake(#[from] crate::wake::WakeError),
+    #[error(transparent)]
+    Onnx(#[from] crate::onnx::OnnxError),
+    #[error(transparent)]
+    Stt(#[from] crate::stt::SttError),
+    #[error("{path}: {source}")]
+    Events { path: String, source: std::io::Error },
+    #[error("the audio input failed: {0}")]
+    Input(String),
+}
+
+/// The file `sori mute` writes in the state directory.
+pub fn mute_file(cfg: &Config) -> PathBuf {
+    cfg.state_dir().join("muted")
+}
+
+/// Sets the persistent mute flag that a running daemon picks up within a second.
+///
+/// # Errors
+/// The state directory is not writable.
+pub fn set_mute(cfg: &Config, on: bool) -> std::io::Result<()> {
+    let f = mute_file(cfg);
+    if let Some(d) = f.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(f, if on { "1\n" } else { "0\n" })
+}
+
+/// Whether Sori is muted now: the `sori mute` file if present, else `listen.muted`.
+pub fn is_muted(cfg: &Config) -> bool {
+    actor::read_mute(&mute_file(cfg)).unwrap_or(cfg.listen.muted)
+}
+
+fn open_input(cfg: &Config, input: Option<&Path>) -> Result<(Box<dyn audio::AudioSource>, Option<Reopen>), AudioError> {
+    if let Some(f) = input {
+        return Ok((Box::new(audio::wav::WavSource::open(f)?), None));
+    }
+    let source = audio::open_source(&cfg.audio)?;
+    let reopen: Option<Reopen> = if cfg.audio.input == "cpal" {
+        let a = cfg.audio.clone();
+        Some(Box::new(move || audio::open_source(&a)))
+    } else {
+        None
+    };
+    Ok((source, reopen))
+}
+
+/// Loads every model, opens the audio and runs the loop until `shutdown` resolves.
+///
+/// # Errors
+/// Missing models or devices (each error says how to fix it), or an input that fails for good.
+pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output = ()>) -> Result<Summary, DaemonError> {
+    let models = cfg.models_dir();
+    // Load everything before touching the audio, so a missing model fails fast and clearly.
+    let started = std::time::Instant::now();
+    let wake = crate::wake::load(cfg)?;
+    let vad = crate::vad::SileroVad::load(&models)?;
+    let cfg2 = cfg.clone();
+    let stt = tokio::task::spawn_blocking(move || crate::load_stt(&cfg2))
+        .await
+        .map_err(|e| DaemonError::Input(e.to_string()))??;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "models loaded");
+
+    let (source, reopen) = open_input(cfg, opts.input.as_deref())?;
+    let sink: Box<dyn audio::AudioSink> = match &opts.output {
+        Some(f) => Box::new(audio::wav::WavSink::create(f)?),
+        None => audio::open_sink(&cfg.audio)?,
+    };
+    tracing::info!(input = %source.describe(), output = %sink.describe(), wake = %cfg.wake.words.join(","), "listening");
+
+    let bus = Bus::new();
+    let writer = match &opts.events {
+        Some(path) => Some(events_writer(&bus, path)?),
+        None => None,
+    };
+    let handler: Box<dyn Handler> = Box::new(EchoHandler);
+    let parts = Parts {
+        source,
+        reopen,
+        sink,
+        wake: Box::new(wake),
+        vad: Box::new(vad),
+        vad_threshold: cfg.listen.vad_threshold,
+        stt: Box::new(stt),
+        tts: Box::new(crate::tts::espeak::Espeak::default()),
+        handler,
+    };
+    let options = Options {
+        finite: opts.input.is_some(),
+        realtime: !opts.fast,
+        mute_file: Some(mute_file(cfg)),
+    };
+    let settings = Settings::new(&cfg.listen, &cfg.wake);
+    let result = actor::run(parts, settings, is_muted(cfg), bus.clone(), options, shutdown).await;
+    drop(bus);
+    if let Some(w) = writer {
+        let _ = w.await;
+    }
+    result.map_err(DaemonError::Input)
+}
+
+fn events_writer(bus: &Bus, path: &Path) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+    let err = |source| DaemonError::Events { path: path.display().to_string(), source };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
+    let mut rx = bus.subscribe();
+    Ok(tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match rx.recv().await {
+                Ok(e) => {
+                    let _ = serde_json::to_writer(&mut file, &e);
+                    let _ = file.write_all(b"\n");
+                    let _ = file.flush();
+                }
+                Err(RecvError::Lagged(n)) => tracing::warn!("events file fell behind; {n} events lost"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    }))
+}

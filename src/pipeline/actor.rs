@@ -1,0 +1,418 @@
+//! The actor: runs the state machine against the real world. A listener thread reads the
+//! microphone (or a file), runs VAD and the wake word per 80 ms frame and sends frames here;
+//! whisper, the handler and the speaker each have their own thread, so the async runtime is
+//! never blocked. Results come back as `Input`s; effects go out to the threads.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::events::{Bus, EventKind};
+use super::state::{self, Effect, Frame, Input, Machine, Settings, State};
+use super::{Earcon, Handler, Reply};
+use crate::audio::{AudioError, AudioSink, AudioSource, Clip, earcon};
+use crate::stt::Stt;
+use crate::tts::Tts;
+use crate::vad::Vad;
+use crate::wake::{FRAME, WakeWord};
+
+/// Reopens the input after a device failure.
+pub type Reopen = Box<dyn FnMut() -> Result<Box<dyn AudioSource>, AudioError> + Send>;
+
+/// Everything the loop runs on.
+pub struct Parts {
+    pub source: Box<dyn AudioSource>,
+    /// How to reopen the source after it fails (a device); `None` for files.
+    pub reopen: Option<Reopen>,
+    pub sink: Box<dyn AudioSink>,
+    pub wake: Box<dyn WakeWord>,
+    pub vad: Box<dyn Vad>,
+    pub vad_threshold: f32,
+    pub stt: Box<dyn Stt>,
+    pub tts: Box<dyn Tts>,
+    pub handler: Box<dyn Handler>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A finite input (a file): stop once it has ended and the last run is over.
+    pub finite: bool,
+    /// Feed a finite input in real time (as a microphone would) rather than as fast as possible.
+    pub realtime: bool,
+    /// `sori mute` writes this file; it is checked about once a second.
+    pub mute_file: Option<PathBuf>,
+}
+
+/// What the run did, for `sori run --input` and tests.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub runs: u64,
+    pub frames: u64,
+}
+
+enum Msg {
+    Frame { frame: Frame, eof: bool },
+    Input(Input),
+    Publish { run: u64, kind: EventKind },
+    /// The input failed for good.
+    Fatal(String),
+}
+
+enum SttJob {
+    Command { run: u64, audio: Vec<i16>, speculative: bool },
+    StopCheck { run: u64, audio: Vec<i16> },
+}
+
+enum SpeakJob {
+    Earcon(Earcon),
+    Reply { run: u64, reply: Reply },
+}
+
+/// Runs the loop until `shutdown` resolves (or a finite input is done).
+///
+/// # Errors
+/// Only if the input fails and cannot be reopened.
+pub async fn run(
+    parts: Parts,
+    settings: Settings,
+    muted: bool,
+    bus: Bus,
+    opts: Options,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Summary, String> {
+    let Parts { source, reopen, sink, wake, vad, vad_threshold, stt, tts, handler } = parts;
+    let (tx, mut rx) = mpsc::channel::<Msg>(256);
+    let quit = Arc::new(AtomicBool::new(false));
+    // Lockstep for fast file runs: the listener waits for an ack per frame, and acks are held
+    // while Sori is busy, so a file behaves like a microphone with infinitely fast processing.
+    let (ack_tx, ack_rx) = std_mpsc::channel::<()>();
+    let lockstep = opts.finite && !opts.realtime;
+    let playing = Arc::new(AtomicBool::new(false));
+    let listener = {
+        let (tx, quit, playing) = (tx.clone(), quit.clone(), playing.clone());
+        let realtime = opts.realtime || !opts.finite;
+        std::thread::Builder::new()
+            .name("sori-listen".into())
+            .spawn(move || listen(source, reopen, wake, vad, vad_threshold, tx, quit, playing, lockstep.then_some(ack_rx), realtime && opts.finite))
+            .map_err(|e| e.to_string())?
+    };
+    let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
+    let stt_tx = spawn_stt(stt, handler.clone(), tx.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let speak_tx = spawn_speaker(sink, tts, stop.clone(), playing.clone(), tx.clone());
+    let events = bus.clone();
+
+    let mut m = Machine::new(settings, muted);
+    if muted {
+        events.publish(0, 0, EventKind::Muted { muted: true });
+    }
+    let mut eof = false;
+    let mut ack_owed = false;
+    let mut last_mute_check = Instant::now();
+    let mut summary = Summary::default();
+    tokio::pin!(shutdown);
+    let result = loop {
+        let msg = tokio::select! {
+            _ = &mut shutdown => break Ok(()),
+            msg = rx.recv() => match msg { Some(m) => m, None => break Ok(()) },
+        };
+        let input = match msg {
+            Msg::Frame { frame, eof: e } => {
+                eof |= e;
+                summary.frames += 1;
+                ack_owed = lockstep;
+                Input::Frame(frame)
+            }
+            Msg::Input(i) => i,
+            Msg::Publish { run, kind } => {
+                events.publish(run, m.audio_ms(), kind);
+                continue;
+            }
+            Msg::Fatal(e) => break Err(e),
+        };
+        let (next, effects) = state::step(m, input);
+        m = next;
+        for fx in effects {
+            match fx {
+                Effect::Emit { run, kind } => {
+                    if matches!(kind, EventKind::RunStart { .. }) {
+                        summary.runs += 1;
+                    }
+                    events.publish(run, m.audio_ms(), kind);
+                }
+                Effect::Earcon(e) => {
+                    let _ = speak_tx.send(SpeakJob::Earcon(e));
+                }
+                Effect::Transcribe { run, audio, speculative } => {
+                    let _ = stt_tx.send(SttJob::Command { run, audio, speculative });
+                }
+                Effect::CheckStop { run, audio } => {
+                    let _ = stt_tx.send(SttJob::StopCheck { run, audio });
+                }
+                Effect::Handle { run, transcript } => {
+                    let (handler, tx) = (handler.clone(), tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let result = handler.lock().map_err(|_| "handler panicked".to_string()).and_then(|mut h| h.handle(&transcript));
+                        if let Ok(r) = &result {
+                            let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::IntentEnd { intent: r.intent.clone() } });
+                            let _ = tx.blocking_send(Msg::Publish {
+                                run,
+                                kind: EventKind::SkillEnd { speech: r.speech.clone(), expects_answer: r.expects_answer },
+                            });
+                        }
+                        let _ = tx.blocking_send(Msg::Input(Input::Handled { run, result }));
+                    });
+                }
+                Effect::Speak { run, reply } => {
+                    stop.store(false, Ordering::Relaxed);
+                    let _ = speak_tx.send(SpeakJob::Reply { run, reply });
+                }
+                Effect::CutSpeech => stop.store(true, Ordering::Relaxed),
+            }
+        }
+        if let Some(f) = &opts.mute_file
+            && last_mute_check.elapsed() > Duration::from_millis(800)
+        {
+            last_mute_check = Instant::now();
+            if let Some(on) = read_mute(f)
+                && on != m.muted
+            {
+                let (next, effects) = state::step(m, Input::Mute(on));
+                m = next;
+                for fx in effects {
+                    if let Effect::Emit { run, kind } = fx {
+                        events.publish(run, m.audio_ms(), kind);
+                    }
+                }
+            }
+        }
+        let busy = matches!(m.state, State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. });
+        if ack_owed && !busy {
+            ack_owed = false;
+            let _ = ack_tx.send(());
+        }
+        if eof && matches!(m.state, State::Idle) && !playing.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+    };
+    quit.store(true, Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    drop(ack_tx);
+    drop(speak_tx);
+    drop(stt_tx);
+    // The listener notices `quit` within a frame; a wedged device read is abandoned, not awaited.
+    let _ = tokio::task::spawn_blocking(move || listener.join()).await;
+    result.map(|()| summary)
+}
+
+/// `sori mute` state: "1"/"0" in the file; absent means "as configured".
+pub fn read_mute(path: &std::path::Path) -> Option<bool> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim() == "1")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn listen(
+    mut source: Box<dyn AudioSource>,
+    mut reopen: Option<Reopen>,
+    mut wake: Box<dyn WakeWord>,
+    mut vad: Box<dyn Vad>,
+    vad_threshold: f32,
+    tx: mpsc::Sender<Msg>,
+    quit: Arc<AtomicBool>,
+    playing: Arc<AtomicBool>,
+    ack: Option<std_mpsc::Receiver<()>>,
+    pace: bool,
+) {
+    let mut samples = vec![0i16; FRAME];
+    let mut eof = false;
+    let started = Instant::now();
+    let mut n: u64 = 0;
+    let mut dropped = 0;
+    while !quit.load(Ordering::Relaxed) {
+        if eof {
+            samples.fill(0);
+        } else {
+            match source.read_frame(&mut samples) {
+                Ok(more) => eof = !more,
+                Err(e) => {
+                    let Some(reopen) = reopen.as_mut() else {
+                        let _ = tx.blocking_send(Msg::Fatal(e.to_string()));
+                        return;
+                    };
+                    // A vanished or busy device: say so, then keep trying (a USB mic replugged).
+                    let _ = tx.blocking_send(Msg::Publish { run: 0, kind: EventKind::Error { stage: "audio".into(), message: format!("{e}; retrying") } });
+                    loop {
+                        if quit.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_secs(2));
+                        match reopen() {
+                            Ok(s) => {
+                                tracing::info!(input = %s.describe(), "audio input reopened");
+                                source = s;
+                                break;
+                            }
+                            Err(e) => tracing::debug!("reopen failed: {e}"),
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
+        if source.dropped_samples() > dropped {
+            tracing::warn!(total = source.dropped_samples(), "audio input overflowed: Sori fell behind and dropped audio");
+            dropped = source.dropped_samples();
+        }
+        let prob = vad.process(&samples).unwrap_or_else(|e| {
+            tracing::warn!("VAD failed: {e}");
+            0.0
+        });
+        let detection = wake.process(&samples).unwrap_or_else(|e| {
+            tracing::warn!("wake word failed: {e}");
+            None
+        });
+        tracing::trace!(prob, playing = playing.load(Ordering::Relaxed), "frame");
+        let frame = Frame {
+            samples: samples.clone(),
+            speech: prob >= vad_threshold,
+            wake: detection,
+            playing: playing.load(Ordering::Relaxed),
+        };
+        if tx.blocking_send(Msg::Frame { frame, eof }).is_err() {
+            return;
+        }
+        n += 1;
+        if let Some(ack) = &ack {
+            if ack.recv().is_err() {
+                return;
+            }
+        } else if pace {
+            let due = started + Duration::from_millis(n * state::FRAME_MS);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: mpsc::Sender<Msg>) -> std_mpsc::Sender<SttJob> {
+    let (jobs, rx) = std_mpsc::channel::<SttJob>();
+    std::thread::Builder::new()
+        .name("sori-stt".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                match job {
+                    SttJob::Command { run, audio, speculative } => {
+                        let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
+                        let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
+                        let complete = match &result {
+                            Ok(t) => handler.lock().map(|h| h.is_complete(&t.text)).unwrap_or(false),
+                            Err(_) => false,
+                        };
+                        if tx.blocking_send(Msg::Input(Input::Transcribed { run, speculative, result, complete })).is_err() {
+                            return;
+                        }
+                    }
+                    SttJob::StopCheck { run, audio } => {
+                        let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
+                        if let Ok(t) = stt.transcribe(&pcm) {
+                            tracing::debug!(text = %t.text, "overheard while speaking");
+                            let _ = tx.blocking_send(Msg::Input(Input::Overheard { run, text: t.text }));
+                        }
+                    }
+                }
+            }
+        })
+        .expect("spawning the STT thread");
+    jobs
+}
+
+/// Splits a reply into sentences so the first can play while the rest is synthesised.
+pub fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        cur.push(c);
+        if matches!(c, '.' | '!' | '?' | '。') && cur.trim().len() > 1 {
+            out.push(std::mem::take(&mut cur).trim().to_string());
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+fn spawn_speaker(
+    mut sink: Box<dyn AudioSink>,
+    mut tts: Box<dyn Tts>,
+    stop: Arc<AtomicBool>,
+    playing: Arc<AtomicBool>,
+    tx: mpsc::Sender<Msg>,
+) -> std_mpsc::Sender<SpeakJob> {
+    let (jobs, rx) = std_mpsc::channel::<SpeakJob>();
+    std::thread::Builder::new()
+        .name("sori-speak".into())
+        .spawn(move || {
+            let earcons: Vec<(Earcon, Clip)> =
+                [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error].into_iter().map(|e| (e, earcon::render(e))).collect();
+            let never = AtomicBool::new(false);
+            while let Ok(job) = rx.recv() {
+                playing.store(true, Ordering::Relaxed);
+                match job {
+                    SpeakJob::Earcon(e) => {
+                        let clip = &earcons.iter().find(|(k, _)| *k == e).expect("all rendered").1;
+                        if let Err(err) = sink.play_until(clip, &never) {
+                            tracing::warn!("could not play the {e:?} earcon: {err}");
+                        }
+                    }
+                    SpeakJob::Reply { run, reply } => {
+                        let mut cut = false;
+                        let mut first = true;
+                        // Synthesis of the next sentence overlaps nothing yet (one thread);
+                        // sentences keep the first audio early all the same.
+                        for s in sentences(&reply.speech) {
+                            if stop.load(Ordering::Relaxed) {
+                                cut = true;
+                                break;
+                            }
+                            let clip = match tts.synthesize(&s, &reply.language) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::Error { stage: "tts".into(), message: e.to_string() } });
+                                    break;
+                                }
+                            };
+                            if first {
+                                first = false;
+                                let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::TtsStart });
+                            }
+                            match sink.play_until(&clip, &stop) {
+                                Ok(true) => {}
+                                Ok(false) => {
+                                    cut = true;
+                                    break;
+                                }
+                                Err(e) => {
+                                    let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::Error { stage: "audio".into(), message: e.to_string() } });
+                                    break;
+                                }
+                            }
+                        }
+                        // Let the room go quiet before the microphone counts again.
+                        std::thread::sleep(Duration::from_millis(150));
+                        if tx.blocking_send(Msg::Input(Input::Spoken { run, cut })).is_err() {
+                            return;
+                        }
+                    }
+                }
+                playing.store(false, Ordering::Relaxed);
+            }
+        })
+        .expect("spawning the speaker thread");
+    jobs
+}

@@ -1,0 +1,64 @@
+//! The listening loop: the pure state machine (`state`), the event bus (`events`), and the
+//! actor that runs it against real audio, STT, skills and TTS (`actor`).
+
+pub mod actor;
+pub mod events;
+pub mod state;
+
+use serde::Serialize;
+
+use crate::stt::Transcript;
+
+/// Short sounds Sori makes itself (see `audio::earcon`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Earcon {
+    /// Heard the wake word, listening.
+    Wake,
+    /// Done, nothing to say.
+    Done,
+    /// Gave up: no speech, or too short.
+    Cancel,
+    /// Something failed.
+    Error,
+}
+
+/// What a skill answers: the words to say and whether it asked a question (then Sori listens
+/// for the answer without the wake word).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Reply {
+    pub speech: String,
+    /// Language of `speech` (`en`, `ko`), so the right voice says it.
+    pub language: String,
+    pub expects_answer: bool,
+    /// The intent that produced it, for the `IntentEnd` event (`None`: not understood).
+    pub intent: Option<String>,
+}
+
+/// Turns a transcript into a reply. The understanding issue fills this with intents and
+/// skills; the loop only needs this interface.
+pub trait Handler: Send {
+    /// True if `text` is a complete command as it stands, without side effects: the loop may
+    /// then answer before the trailing silence runs out.
+    fn is_complete(&self, text: &str) -> bool;
+
+    /// Handles a command.
+    ///
+    /// # Errors
+    /// A message for the `Error` event; the user hears the error earcon.
+    fn handle(&mut self, transcript: &Transcript) -> Result<Reply, String>;
+}
+
+/// Until intents land: repeats what it heard, which makes the whole loop audible end to end.
+pub struct EchoHandler;
+
+impl Handler for EchoHandler {
+    fn is_complete(&self, _text: &str) -> bool {
+        false
+    }
+
+    fn handle(&mut self, t: &Transcript) -> Result<Reply, String> {
+        let text = t.text.trim();
+        let speech = if t.language == "ko" { format!("{text} 라고 하셨어요.") } else { format!("You said: {text}") };
+        Ok(Reply { speech, language: t.language.clone(), expects_answer: false, intent: None })
+    }
+}
