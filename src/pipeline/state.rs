@@ -482,3 +482,7 @@ fn transcribed(m: &mut Machine, run: u64, speculative: bool, result: Result<Tran
         other => other,
     };
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

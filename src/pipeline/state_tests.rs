@@ -1,0 +1,304 @@
+//! `step` driven by scripted frames: every path of the loop, deterministically.
+
+use super::*;
+
+fn settings() -> Settings {
+    let mut s = Settings::new(&ListenConfig::default(), &WakeConfig::default());
+    s.earcons = true;
+    s
+}
+
+fn frame(speech: bool, wake: bool) -> Input {
+    Input::Frame(Frame {
+        samples: vec![0; FRAME],
+        speech,
+        wake: wake.then(|| Detection { name: "hey_jarvis".into(), score: 0.9 }),
+        playing: false,
+    })
+}
+fn speech() -> Input {
+    frame(true, false)
+}
+fn silence() -> Input {
+    frame(false, false)
+}
+fn wake() -> Input {
+    frame(false, true)
+}
+
+fn transcript(text: &str, audio_ms: u64) -> Transcript {
+    Transcript { text: text.into(), language: "en".into(), audio_ms, stt_ms: 100 }
+}
+
+/// Feeds inputs, collecting every effect.
+fn feed(mut m: Machine, inputs: impl IntoIterator<Item = Input>) -> (Machine, Vec<Effect>) {
+    let mut all = Vec::new();
+    for i in inputs {
+        let (next, fx) = step(m, i);
+        m = next;
+        all.extend(fx);
+    }
+    (m, all)
+}
+
+fn kinds(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Emit { kind, .. } => {
+                let v = serde_json::to_value(kind).unwrap();
+                Some(v["type"].as_str().unwrap().to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn outcome(fx: &[Effect]) -> Option<String> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::Emit { kind: EventKind::RunEnd { outcome }, .. } => Some(outcome.clone()),
+        _ => None,
+    })
+}
+
+fn n<T: Clone>(x: T, k: usize) -> Vec<T> {
+    vec![x; k]
+}
+
+#[test]
+fn wake_speech_silence_runs_to_the_end() {
+    let s = settings();
+    let m = Machine::new(s.clone(), false);
+    let mut script = vec![silence(), silence(), wake()];
+    script.extend(n(silence(), 3));
+    script.extend(n(speech(), 10));
+    script.extend(n(silence(), s.trailing));
+    let (m, fx) = feed(m, script);
+    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected", "SpeechStart", "SpeechEnd"]);
+    assert!(fx.contains(&Effect::Earcon(Earcon::Wake)));
+    // A speculative transcription was started during the trailing silence and covers the
+    // command, so the machine waits for it rather than transcribing again.
+    let spec: Vec<&Effect> = fx.iter().filter(|e| matches!(e, Effect::Transcribe { .. })).collect();
+    assert_eq!(spec.len(), 1);
+    let Effect::Transcribe { audio, speculative: true, .. } = spec[0] else { panic!("{spec:?}") };
+    assert!(matches!(m.state, State::Transcribing { speculative: true, .. }), "{:?}", m.state);
+    // The command audio starts shortly before the speech, not with the wake word.
+    let frames = audio.len() / FRAME;
+    assert!((10..=10 + 5 + s.speculate_after).contains(&frames), "{frames} frames");
+
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("what time is it", audio_ms)), complete: false }]);
+    assert_eq!(kinds(&fx), ["SttEnd"]);
+    assert!(matches!(fx.last(), Some(Effect::Handle { run: 1, .. })));
+    let reply = Reply { speech: "It is noon.".into(), language: "en".into(), ..Default::default() };
+    let (m, fx) = feed(m, [Input::Handled { run: 1, result: Ok(reply.clone()) }]);
+    assert_eq!(fx, [Effect::Speak { run: 1, reply }]);
+    let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: false }]);
+    assert_eq!(kinds(&fx), ["TtsEnd", "RunEnd"]);
+    assert_eq!(outcome(&fx).as_deref(), Some("answered"));
+    assert_eq!(m.state, State::Idle);
+}
+
+#[test]
+fn no_speech_after_the_wake_word_times_out() {
+    let s = settings();
+    let (m, fx) = feed(Machine::new(s.clone(), false), [wake()]);
+    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected"]);
+    let (m, fx) = feed(m, n(silence(), s.no_speech - 1));
+    assert!(kinds(&fx).is_empty(), "ended too early: {fx:?}");
+    let (m, fx) = feed(m, [silence()]);
+    assert_eq!(outcome(&fx).as_deref(), Some("no_speech"));
+    assert!(fx.contains(&Effect::Earcon(Earcon::Cancel)));
+    assert_eq!(m.state, State::Idle);
+}
+
+#[test]
+fn endless_speech_is_cut_at_the_cap() {
+    let s = settings();
+    let (m, _) = feed(Machine::new(s.clone(), false), [wake(), silence()]);
+    let (m, fx) = feed(m, n(speech(), s.max_speech - 1));
+    assert_eq!(kinds(&fx), ["SpeechStart"]);
+    let (m, fx) = feed(m, [speech()]);
+    assert_eq!(fx[0], Effect::Emit { run: 1, kind: EventKind::SpeechEnd { speech_ms: s.max_speech as u64 * FRAME_MS, reason: "cap".into() } });
+    assert!(matches!(&fx[1], Effect::Transcribe { speculative: false, .. }));
+    assert!(matches!(m.state, State::Transcribing { .. }));
+    // Whatever else is heard, it stays bounded: no frame restarts listening.
+    let (m, fx) = feed(m, n(speech(), 50));
+    assert!(fx.is_empty());
+    assert!(matches!(m.state, State::Transcribing { .. }));
+}
+
+#[test]
+fn a_cough_is_too_short() {
+    let s = settings();
+    let mut script = vec![wake(), silence(), speech()];
+    script.extend(n(silence(), s.trailing));
+    let (m, fx) = feed(Machine::new(s, false), script);
+    assert_eq!(outcome(&fx).as_deref(), Some("too_short"));
+    assert_eq!(m.state, State::Idle);
+}
+
+fn speaking(s: &Settings, expects_answer: bool) -> Machine {
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 8));
+    script.extend(n(silence(), s.trailing));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let Some(Effect::Transcribe { audio, .. }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. })) else { panic!("{fx:?}") };
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    let (m, _) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("hello", audio_ms)), complete: false }]);
+    assert!(matches!(m.state, State::Handling { run: 1 }), "{:?}", m.state);
+    let reply = Reply { speech: "Send it?".into(), language: "en".into(), expects_answer, intent: None };
+    let (m, fx) = feed(m, [Input::Handled { run: 1, result: Ok(reply) }]);
+    assert!(matches!(fx[0], Effect::Speak { .. }));
+    m
+}
+
+#[test]
+fn stop_phrase_while_speaking_cuts_the_reply() {
+    let s = settings();
+    let m = speaking(&s, false);
+    // Sori's own speech heard by the microphone with a wake word in it: gated.
+    let (m, fx) = feed(m, [wake(), speech(), speech()]);
+    assert!(fx.is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, n(silence(), 3));
+    let Some(Effect::CheckStop { run: 1, audio }) = fx.first() else { panic!("{fx:?}") };
+    assert!(audio.len() >= 2 * FRAME);
+    // Not a stop phrase: nothing happens.
+    let (m, fx) = feed(m, [Input::Overheard { run: 1, text: "send it to mom".into() }]);
+    assert!(fx.is_empty());
+    let (m, fx) = feed(m, [Input::Overheard { run: 1, text: "Stop!".into() }]);
+    assert_eq!(kinds(&fx), ["StopHeard"]);
+    assert_eq!(fx[1], Effect::CutSpeech);
+    let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: true }]);
+    assert_eq!(outcome(&fx).as_deref(), Some("stopped"));
+    assert_eq!(m.state, State::Idle);
+}
+
+#[test]
+fn long_overheard_speech_is_not_checked_for_stop() {
+    let s = settings();
+    let m = speaking(&s, false);
+    let mut script = n(speech(), s.stop_max + 5);
+    script.extend(n(silence(), 3));
+    let (_, fx) = feed(m, script);
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn second_wake_inside_the_refractory_window_is_ignored() {
+    let mut s = settings();
+    s.refractory = 30;
+    let mut script = vec![wake(), silence(), speech()];
+    script.extend(n(silence(), s.trailing)); // too short: back to idle after ~10 frames
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    assert_eq!(outcome(&fx).as_deref(), Some("too_short"));
+    let (m, fx) = feed(m, [wake()]);
+    assert!(fx.is_empty(), "wake inside the refractory window started a run: {fx:?}");
+    let (m, _) = feed(m, n(silence(), 30));
+    let (_, fx) = feed(m, [wake()]);
+    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected"]);
+}
+
+#[test]
+fn wake_words_heard_while_sori_plays_a_sound_are_gated() {
+    let s = settings();
+    let playing = Input::Frame(Frame {
+        samples: vec![0; FRAME],
+        speech: true,
+        wake: Some(Detection { name: "hey_jarvis".into(), score: 0.9 }),
+        playing: true,
+    });
+    let (_, fx) = feed(Machine::new(s, false), [playing]);
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn muted_ignores_the_wake_word_and_reports_it() {
+    let s = settings();
+    let (m, fx) = feed(Machine::new(s, false), [Input::Mute(true)]);
+    assert_eq!(kinds(&fx), ["Muted"]);
+    let (m, fx) = feed(m, [wake(), wake()]);
+    assert!(fx.is_empty());
+    let (m, fx) = feed(m, [Input::Mute(false), silence()]);
+    assert_eq!(kinds(&fx), ["Muted"]);
+    let (_, fx) = feed(m, [wake()]);
+    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected"]);
+}
+
+#[test]
+fn a_complete_speculative_command_answers_before_the_silence_ends() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    script.extend(n(silence(), s.speculate_after));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let Some(Effect::Transcribe { audio, speculative: true, .. }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. })) else {
+        panic!("no speculation: {fx:?}")
+    };
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    let (m, fx) = feed(m, [silence()]);
+    assert!(fx.is_empty());
+    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("what time is it", audio_ms)), complete: true }]);
+    assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
+    assert!(matches!(&fx[0], Effect::Emit { kind: EventKind::SpeechEnd { reason, .. }, .. } if reason == "early"));
+    assert!(matches!(m.state, State::Handling { run: 1 }));
+}
+
+#[test]
+fn speech_after_a_speculation_makes_it_stale() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    script.extend(n(silence(), s.speculate_after));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let Some(Effect::Transcribe { audio, .. }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. })) else { panic!() };
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    // The speaker goes on ("… in Busan"): the early transcript must not be used.
+    let (m, _) = feed(m, n(speech(), 5));
+    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("what's the weather", audio_ms)), complete: true }]);
+    assert!(fx.is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, n(silence(), s.trailing));
+    assert!(kinds(&fx).contains(&"SpeechEnd".to_string()));
+    assert!(matches!(m.state, State::Transcribing { .. }));
+}
+
+#[test]
+fn a_question_opens_a_follow_up_window() {
+    let s = settings();
+    let m = speaking(&s, true);
+    let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: false }]);
+    assert_eq!(kinds(&fx), ["TtsEnd"]);
+    assert!(matches!(m.state, State::FollowUp { .. }));
+    // The answer needs no wake word.
+    let (m, fx) = feed(m, [silence(), speech()]);
+    assert_eq!(kinds(&fx), ["RunEnd", "RunStart", "SpeechStart"]);
+    assert!(matches!(fx[1], Effect::Emit { run: 2, kind: EventKind::RunStart { follow_up: true } }));
+    assert!(matches!(m.state, State::Listening { run: 2, .. }));
+
+    // No answer: the window closes.
+    let m = speaking(&s, true);
+    let (m, _) = feed(m, [Input::Spoken { run: 1, cut: false }]);
+    let (m, fx) = feed(m, n(silence(), s.follow_up));
+    assert_eq!(outcome(&fx).as_deref(), Some("answered"));
+    assert_eq!(m.state, State::Idle);
+}
+
+#[test]
+fn one_breath_commands_are_kept_whole() {
+    let s = settings();
+    // Wake fires while still speaking and speech runs straight on into the command.
+    let mut script = vec![frame(true, true)];
+    script.extend(n(speech(), 12));
+    script.extend(n(silence(), s.trailing));
+    let (_, fx) = feed(Machine::new(s, false), script);
+    assert!(kinds(&fx).contains(&"SpeechEnd".to_string()), "{:?}", kinds(&fx));
+}
+
+#[test]
+fn stop_phrases() {
+    for t in ["stop", "Stop.", "STOP!", "stop it", "그만", "그만해.", " 멈춰 "] {
+        assert!(is_stop(t), "{t}");
+    }
+    for t in ["stop the music in the kitchen", "don't stop", "", "그만 보내"] {
+        assert!(!is_stop(t), "{t}");
+    }
+}
