@@ -12,6 +12,7 @@
 //! - `wake`: the `WakeWord` trait, openWakeWord (shared features + classifiers), personal wake words.
 //! - `vad`: the `Vad` trait and Silero VAD.
 //! - `daemon`: `sori run`: builds the loop from config, runs it until shutdown, mute state.
+//! - `doctor`: `sori doctor`: checks config, models, ONNX Runtime, audio in/out, with fixes.
 //! - `pipeline`: the listening loop: pure state machine, event bus, the actor that runs it.
 //! - `tts`: the `Tts` trait and espeak-ng.
 //! - `models`: the model manifest, PyPI downloads, CTranslate2 → ggml conversion and q8_0 quantization.
@@ -21,6 +22,7 @@
 pub mod audio;
 pub mod config;
 pub mod daemon;
+pub mod doctor;
 pub mod models;
 pub mod net;
 pub mod onnx;

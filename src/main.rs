@@ -47,6 +47,17 @@ enum Command {
         #[arg(long, requires = "input")]
         fast: bool,
     },
+    /// Check config, models, ONNX Runtime, microphone and speaker; name the fix for each problem.
+    Doctor {
+        /// Seconds of microphone audio to measure.
+        #[arg(long, default_value_t = 1.0)]
+        listen: f32,
+        /// Don't play a chime on the speaker.
+        #[arg(long)]
+        no_sound: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Mute or unmute the microphone of a running Sori (persists across restarts).
     Mute {
         #[arg(value_enum, default_value_t = MuteArg::On)]
@@ -182,6 +193,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         tracing::warn!("{w}");
     }
     let cfg = loaded.config;
+    if let Command::Doctor { listen, no_sound, json } = cli.command {
+        let origin = loaded.path.map(|p| p.display().to_string()).unwrap_or_else(|| "no config file: defaults".into());
+        let checks = sori::doctor::run(&cfg, &origin, &loaded.warnings, listen, !no_sound);
+        if json {
+            println!("{}", serde_json::to_string_pretty(&checks)?);
+        } else {
+            for c in &checks {
+                println!("{} {:<15} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+                if !c.ok {
+                    println!("     {:<15} fix: {}", "", c.fix);
+                }
+            }
+        }
+        let failed = checks.iter().filter(|c| !c.ok).count();
+        if failed > 0 {
+            anyhow::bail!("{failed} check(s) failed");
+        }
+        return Ok(());
+    }
     match cli.command {
         Command::Transcribe { files, mic, json, .. } => transcribe(&cfg, &files, mic, json),
         Command::Record { output, seconds, .. } => {
@@ -210,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(runs = summary.runs, seconds = summary.frames as f32 * 0.08, "stopped");
             Ok(())
         }
+        Command::Doctor { .. } => unreachable!("handled above"),
         Command::Mute { state } => {
             let now = sori::daemon::is_muted(&cfg);
             let on = match state {

@@ -16,11 +16,14 @@ pub struct WakeConfig {
     pub threshold: f32,
     /// After a wake, further wakes within this many milliseconds are ignored.
     pub refractory_ms: u32,
+    /// Second stage: confirm a pretrained wake word by transcribing it (cuts false wakes from
+    /// music and similar words; delays the wake chime by one short transcription).
+    pub verify: bool,
 }
 
 impl Default for WakeConfig {
     fn default() -> Self {
-        WakeConfig { words: vec!["hey_jarvis".into()], threshold: 0.5, refractory_ms: 2000 }
+        WakeConfig { words: vec!["hey_jarvis".into()], threshold: 0.5, refractory_ms: 2000, verify: true }
     }
 }
 

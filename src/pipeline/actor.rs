@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,47 @@ enum Msg {
     Fatal(String),
 }
 
+/// When Sori last made a sound, shared by the speaker and the listener: the microphone hears
+/// Sori's own sound while it plays and for a while after (device buffers, the room's echo, and
+/// the wake word model's 1.3 s window), so the listener gates itself on this. Time is counted
+/// in audio frames, so file runs at any speed behave like the microphone.
+pub struct Playback {
+    /// Frames the listener has read.
+    frame: AtomicU64,
+    /// Frame at which playback last ended; `u64::MAX` while playing; 0 never played.
+    ended: AtomicU64,
+}
+
+/// After Sori's own sound ends, VAD ignores this many frames (earcon tails, 160 ms)…
+const VAD_TAIL: u64 = 2;
+/// …and the wake word this many (1.3 s): its classifier looks back that far.
+const WAKE_TAIL: u64 = 16;
+
+impl Playback {
+    fn new() -> Playback {
+        Playback { frame: AtomicU64::new(1), ended: AtomicU64::new(0) }
+    }
+    fn tick(&self) {
+        self.frame.fetch_add(1, Ordering::Relaxed);
+    }
+    fn begin(&self) {
+        self.ended.store(u64::MAX, Ordering::Relaxed);
+    }
+    fn end(&self) {
+        self.ended.store(self.frame.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    fn is_playing(&self) -> bool {
+        self.ended.load(Ordering::Relaxed) == u64::MAX
+    }
+    /// True while playing or within `tail` frames after.
+    fn within(&self, tail: u64) -> bool {
+        let e = self.ended.load(Ordering::Relaxed);
+        e == u64::MAX || (e > 0 && self.frame.load(Ordering::Relaxed) <= e + tail)
+    }
+}
+
 enum SttJob {
+    Verify { run: u64, audio: Vec<i16>, key: &'static str },
     Command { run: u64, audio: Vec<i16>, speculative: bool },
     StopCheck { run: u64, audio: Vec<i16> },
 }
@@ -91,7 +131,7 @@ pub async fn run(
     // while Sori is busy, so a file behaves like a microphone with infinitely fast processing.
     let (ack_tx, ack_rx) = std_mpsc::channel::<()>();
     let lockstep = opts.finite && !opts.realtime;
-    let playing = Arc::new(AtomicBool::new(false));
+    let playing = Arc::new(Playback::new());
     let listener = {
         let (tx, quit, playing) = (tx.clone(), quit.clone(), playing.clone());
         let realtime = opts.realtime || !opts.finite;
@@ -150,6 +190,9 @@ pub async fn run(
                 Effect::Transcribe { run, audio, speculative } => {
                     let _ = stt_tx.send(SttJob::Command { run, audio, speculative });
                 }
+                Effect::Verify { run, audio, key } => {
+                    let _ = stt_tx.send(SttJob::Verify { run, audio, key });
+                }
                 Effect::CheckStop { run, audio } => {
                     let _ = stt_tx.send(SttJob::StopCheck { run, audio });
                 }
@@ -195,7 +238,7 @@ pub async fn run(
             ack_owed = false;
             let _ = ack_tx.send(());
         }
-        if eof && matches!(m.state, State::Idle) && !playing.load(Ordering::Relaxed) {
+        if eof && matches!(m.state, State::Idle) && !playing.is_playing() {
             break Ok(());
         }
     };
@@ -223,7 +266,7 @@ fn listen(
     vad_threshold: f32,
     tx: mpsc::Sender<Msg>,
     quit: Arc<AtomicBool>,
-    playing: Arc<AtomicBool>,
+    playing: Arc<Playback>,
     ack: Option<std_mpsc::Receiver<()>>,
     pace: bool,
 ) {
@@ -271,21 +314,24 @@ fn listen(
             tracing::warn!("VAD failed: {e}");
             0.0
         });
-        let detection = wake.process(&samples).unwrap_or_else(|e| {
+        let mut detection = wake.process(&samples).unwrap_or_else(|e| {
             tracing::warn!("wake word failed: {e}");
             None
         });
-        tracing::trace!(prob, playing = playing.load(Ordering::Relaxed), "frame");
-        let frame = Frame {
-            samples: samples.clone(),
-            speech: prob >= vad_threshold,
-            wake: detection,
-            playing: playing.load(Ordering::Relaxed),
-        };
+        if let Some(d) = &detection
+            && playing.within(WAKE_TAIL)
+        {
+            tracing::info!(name = %d.name, score = d.score, "wake word heard while Sori was playing sound: ignored as its own voice");
+            detection = None;
+        }
+        let gated = playing.within(VAD_TAIL);
+        tracing::trace!(prob, gated, "frame");
+        let frame = Frame { samples: samples.clone(), speech: prob >= vad_threshold, wake: detection, playing: gated };
         if tx.blocking_send(Msg::Frame { frame, eof }).is_err() {
             return;
         }
         n += 1;
+        playing.tick();
         if let Some(ack) = &ack {
             if ack.recv().is_err() {
                 return;
@@ -306,6 +352,20 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
         .spawn(move || {
             while let Ok(job) = rx.recv() {
                 match job {
+                    SttJob::Verify { run, audio, key } => {
+                        let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
+                        // Pretrained wake words are English phrases.
+                        let (ok, heard) = match stt.transcribe_in(&pcm, Some("en")) {
+                            Ok(t) => (crate::wake::verify::heard(key, &t.text), t.text),
+                            Err(e) => {
+                                tracing::warn!("wake word check failed, accepting the wake word: {e}");
+                                (true, String::new())
+                            }
+                        };
+                        if tx.blocking_send(Msg::Input(Input::Verified { run, ok, heard })).is_err() {
+                            return;
+                        }
+                    }
                     SttJob::Command { run, audio, speculative } => {
                         let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
                         let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
@@ -351,7 +411,7 @@ fn spawn_speaker(
     mut sink: Box<dyn AudioSink>,
     mut tts: Box<dyn Tts>,
     stop: Arc<AtomicBool>,
-    playing: Arc<AtomicBool>,
+    playing: Arc<Playback>,
     tx: mpsc::Sender<Msg>,
 ) -> std_mpsc::Sender<SpeakJob> {
     let (jobs, rx) = std_mpsc::channel::<SpeakJob>();
@@ -362,7 +422,7 @@ fn spawn_speaker(
                 [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error].into_iter().map(|e| (e, earcon::render(e))).collect();
             let never = AtomicBool::new(false);
             while let Ok(job) = rx.recv() {
-                playing.store(true, Ordering::Relaxed);
+                playing.begin();
                 match job {
                     SpeakJob::Earcon(e) => {
                         let clip = &earcons.iter().find(|(k, _)| *k == e).expect("all rendered").1;
@@ -403,14 +463,13 @@ fn spawn_speaker(
                                 }
                             }
                         }
-                        // Let the room go quiet before the microphone counts again.
-                        std::thread::sleep(Duration::from_millis(150));
+                        playing.end();
                         if tx.blocking_send(Msg::Input(Input::Spoken { run, cut })).is_err() {
                             return;
                         }
                     }
                 }
-                playing.store(false, Ordering::Relaxed);
+                playing.end();
             }
         })
         .expect("spawning the speaker thread");

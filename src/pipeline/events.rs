@@ -13,6 +13,8 @@ pub enum EventKind {
     /// A run began: after a wake word, or listening for a follow-up answer.
     RunStart { follow_up: bool },
     WakeDetected { name: String, score: f32 },
+    /// The second stage did not confirm a wake word candidate (`heard`: its transcript).
+    WakeRejected { name: String, score: f32, heard: String },
     SpeechStart,
     /// The command ended: `silence` (trailing silence), `early` (a complete command was
     /// recognised during the trailing silence), or `cap` (the length limit).
@@ -25,7 +27,7 @@ pub enum EventKind {
     TtsEnd { cut: bool },
     /// A stop phrase was heard while Sori was speaking.
     StopHeard { text: String },
-    /// `answered`, `no_speech`, `too_short`, `stopped`, `error`.
+    /// `answered`, `no_speech`, `too_short`, `stopped`, `rejected`, `error`.
     RunEnd { outcome: String },
     Muted { muted: bool },
     Error { stage: String, message: String },

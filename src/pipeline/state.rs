@@ -28,7 +28,12 @@ pub struct Settings {
     /// A stop phrase is short: longer overheard speech is not checked.
     pub stop_max: usize,
     pub earcons: bool,
+    /// Confirm pretrained wake words by transcribing them (`wake.verify`).
+    pub verify: bool,
 }
+
+/// Audio kept before a wake detection for the second-stage check (2 s: the phrase and a margin).
+const WAKE_HISTORY: usize = 25;
 
 fn frames(ms: u32) -> usize {
     (ms as u64).div_ceil(FRAME_MS) as usize
@@ -47,6 +52,7 @@ impl Settings {
             speculate_after: frames(240).min(frames(l.trailing_silence_ms).saturating_sub(1)).max(1),
             stop_max: frames(2000),
             earcons: l.earcons,
+            verify: w.verify,
         }
     }
 }
@@ -74,6 +80,8 @@ pub enum Input {
     Spoken { run: u64, cut: bool },
     /// Transcript of speech overheard while Sori was speaking (`Effect::CheckStop`).
     Overheard { run: u64, text: String },
+    /// The second-stage check of a wake word: `heard` is what whisper made of it.
+    Verified { run: u64, ok: bool, heard: String },
     Mute(bool),
 }
 
@@ -88,6 +96,8 @@ pub enum Effect {
     CutSpeech,
     /// Transcribe a short overheard segment to see if it is a stop phrase.
     CheckStop { run: u64, audio: Vec<i16> },
+    /// Confirm a wake word: transcribe `audio` and look for `key`.
+    Verify { run: u64, audio: Vec<i16>, key: &'static str },
 }
 
 /// A speculative transcript taken during the trailing silence, valid while no new speech came.
@@ -132,13 +142,25 @@ pub struct Machine {
     pub frame: u64,
     pub last_wake: Option<u64>,
     pub next_run: u64,
-    /// The last `pre_roll` frames, for the start of the next command.
+    /// Recent frames: the last `pre_roll` start the next command; all of them (2 s) hold the
+    /// wake phrase for the second-stage check.
     pub pre_roll: VecDeque<Vec<i16>>,
+    /// A wake word waiting for its second-stage check; its run is listening meanwhile.
+    pub unverified: Option<Detection>,
 }
 
 impl Machine {
     pub fn new(settings: Settings, muted: bool) -> Machine {
-        Machine { state: State::Idle, settings, muted, frame: 0, last_wake: None, next_run: 1, pre_roll: VecDeque::new() }
+        Machine {
+            state: State::Idle,
+            settings,
+            muted,
+            frame: 0,
+            last_wake: None,
+            next_run: 1,
+            pre_roll: VecDeque::new(),
+            unverified: None,
+        }
     }
 
     /// Stream position of the current frame's end, ms.
@@ -206,6 +228,19 @@ pub fn step(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
                 }
             }
         }
+        Input::Verified { run, ok, heard } => {
+            if run_of(&m.state) == run
+                && let Some(d) = m.unverified.take()
+            {
+                if ok {
+                    confirm_wake(&mut m, run, d, &mut fx);
+                } else {
+                    tracing::info!(name = %d.name, score = d.score, heard = %heard, "wake word not confirmed by the second stage");
+                    fx.push(Effect::Emit { run, kind: EventKind::WakeRejected { name: d.name, score: d.score, heard } });
+                    end_run(&mut m, run, "rejected", &mut fx);
+                }
+            }
+        }
         Input::Overheard { run, text } => {
             if matches!(m.state, State::Speaking { run: r, .. } if r == run) && is_stop(&text) {
                 fx.push(Effect::Emit { run, kind: EventKind::StopHeard { text } });
@@ -236,6 +271,21 @@ fn earcon(m: &Machine, e: Earcon, fx: &mut Vec<Effect>) {
 fn end_run(m: &mut Machine, run: u64, outcome: &str, fx: &mut Vec<Effect>) {
     fx.push(Effect::Emit { run, kind: EventKind::RunEnd { outcome: outcome.into() } });
     m.state = State::Idle;
+    m.unverified = None;
+}
+
+/// The wake word counts: announce it, chime, and report speech that already began.
+fn confirm_wake(m: &mut Machine, run: u64, d: Detection, fx: &mut Vec<Effect>) {
+    fx.push(Effect::Emit { run, kind: EventKind::WakeDetected { name: d.name, score: d.score } });
+    earcon(m, Earcon::Wake, fx);
+    let began = match &m.state {
+        State::Listening { started, .. } => *started,
+        State::Transcribing { .. } | State::Handling { .. } => true,
+        _ => false,
+    };
+    if began {
+        fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
+    }
 }
 
 fn fail(m: &mut Machine, run: u64, stage: &str, message: String, fx: &mut Vec<Effect>) {
@@ -268,11 +318,20 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                     let run = m.next_run;
                     m.next_run += 1;
                     fx.push(Effect::Emit { run, kind: EventKind::RunStart { follow_up: false } });
-                    fx.push(Effect::Emit { run, kind: EventKind::WakeDetected { name: d.name, score: d.score } });
-                    earcon(m, Earcon::Wake, fx);
-                    // The wake phrase itself is in the pre-roll; keep it, whisper copes, and a
-                    // command said in one breath is not clipped.
-                    let audio: Vec<i16> = m.pre_roll.drain(..).flatten().collect();
+                    match crate::wake::verify::key_word(&d.name).filter(|_| m.settings.verify) {
+                        Some(key) => {
+                            // Listen on while the check runs; the earcon waits for it.
+                            let audio: Vec<i16> = m.pre_roll.iter().flatten().copied().collect();
+                            fx.push(Effect::Verify { run, audio, key });
+                            m.unverified = Some(d);
+                        }
+                        None => confirm_wake(m, run, d, fx),
+                    }
+                    // The end of the wake phrase is in the pre-roll; keep it, whisper copes, and
+                    // a command said in one breath is not clipped.
+                    let keep = m.settings.pre_roll.min(m.pre_roll.len());
+                    let audio: Vec<i16> = m.pre_roll.iter().skip(m.pre_roll.len() - keep).flatten().copied().collect();
+                    m.pre_roll.clear();
                     listening(run, audio, !f.speech)
                 }
                 None => State::Idle,
@@ -312,7 +371,9 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                 m.next_run += 1;
                 fx.push(Effect::Emit { run: run, kind: EventKind::RunEnd { outcome: "answered".into() } });
                 fx.push(Effect::Emit { run: run2, kind: EventKind::RunStart { follow_up: true } });
-                let audio: Vec<i16> = m.pre_roll.drain(..).flatten().collect();
+                let keep = m.settings.pre_roll.min(m.pre_roll.len());
+                let audio: Vec<i16> = m.pre_roll.iter().skip(m.pre_roll.len() - keep).flatten().copied().collect();
+                m.pre_roll.clear();
                 listen(m, run2, audio, 1, 0, 0, false, None, true, fx)
             } else if left <= 1 {
                 end_run(m, run, "answered", fx);
@@ -354,7 +415,7 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
 
 fn push_pre_roll(m: &mut Machine, samples: Vec<i16>) {
     m.pre_roll.push_back(samples);
-    while m.pre_roll.len() > m.settings.pre_roll {
+    while m.pre_roll.len() > m.settings.pre_roll.max(WAKE_HISTORY) {
         m.pre_roll.pop_front();
     }
 }
@@ -379,7 +440,10 @@ fn listen(
         speculation = None; // more speech: any speculative transcript is stale
         if !started {
             started = true;
-            fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
+            // While the wake word awaits its check, SpeechStart waits too (it follows WakeDetected).
+            if m.unverified.is_none() {
+                fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
+            }
         }
     } else if started {
         silence += 1;

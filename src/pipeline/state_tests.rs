@@ -5,6 +5,7 @@ use super::*;
 fn settings() -> Settings {
     let mut s = Settings::new(&ListenConfig::default(), &WakeConfig::default());
     s.earcons = true;
+    s.verify = false;
     s
 }
 
@@ -301,4 +302,34 @@ fn stop_phrases() {
     for t in ["stop the music in the kitchen", "don't stop", "", "그만 보내"] {
         assert!(!is_stop(t), "{t}");
     }
+}
+
+#[test]
+fn the_second_stage_confirms_or_rejects_a_wake_word() {
+    let mut s = settings();
+    s.verify = true;
+    // Confirmed: WakeDetected and the chime come with the check, then the speech that began
+    // meanwhile.
+    let (m, fx) = feed(Machine::new(s.clone(), false), [silence(), wake()]);
+    assert_eq!(kinds(&fx), ["RunStart"]);
+    let Some(Effect::Verify { run: 1, audio, key: "jarvis" }) = fx.iter().find(|e| matches!(e, Effect::Verify { .. })) else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(audio.len(), 2 * FRAME, "the check gets the frames before the detection");
+    let (m, fx) = feed(m, [silence(), speech(), speech()]);
+    assert!(kinds(&fx).is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, [Input::Verified { run: 1, ok: true, heard: "Hey Jarvis.".into() }]);
+    assert_eq!(kinds(&fx), ["WakeDetected", "SpeechStart"]);
+    assert!(fx.contains(&Effect::Earcon(Earcon::Wake)));
+    assert!(matches!(m.state, State::Listening { started: true, .. }));
+
+    // Rejected: the run ends quietly, and later results for it are ignored.
+    let (m, _) = feed(Machine::new(s.clone(), false), [wake(), speech()]);
+    let (m, fx) = feed(m, [Input::Verified { run: 1, ok: false, heard: "Texas.".into() }]);
+    assert_eq!(kinds(&fx), ["WakeRejected", "RunEnd"]);
+    assert_eq!(outcome(&fx).as_deref(), Some("rejected"));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Earcon(_))), "no chime for a rejected wake");
+    assert_eq!(m.state, State::Idle);
+    let (_, fx) = feed(m, [Input::Transcribed { run: 1, speculative: false, result: Ok(transcript("x", 0)), complete: false }]);
+    assert!(fx.is_empty());
 }

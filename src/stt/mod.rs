@@ -33,6 +33,15 @@ pub trait Stt: Send {
     /// # Errors
     /// `SttError::Inference` when the engine fails.
     fn transcribe(&mut self, pcm: &[f32]) -> Result<Transcript, SttError>;
+
+    /// Transcribes in a given language (`Some("en")`), whatever the configured one.
+    ///
+    /// # Errors
+    /// As `transcribe`.
+    fn transcribe_in(&mut self, pcm: &[f32], language: Option<&str>) -> Result<Transcript, SttError> {
+        let _ = language;
+        self.transcribe(pcm)
+    }
 }
 
 /// Model names Sori knows, and their files in the models directory.

@@ -74,18 +74,18 @@ impl WhisperStt {
         let mut stt = WhisperStt { state, _ctx: ctx, opts, load_ms: 0, multilingual };
         // The first run allocates whisper's compute buffers; pay for it now, not on the first
         // command.
-        stt.run(&vec![0.0; 16_000], MIN_CTX)?;
+        stt.run(&vec![0.0; 16_000], MIN_CTX, None)?;
         stt.load_ms = started.elapsed().as_millis() as u64;
         tracing::info!(model = %path.display(), load_ms = stt.load_ms, threads = stt.opts.threads, "whisper loaded");
         Ok(stt)
     }
 
-    fn run(&mut self, pcm: &[f32], audio_ctx: i32) -> Result<(String, String), SttError> {
+    fn run(&mut self, pcm: &[f32], audio_ctx: i32, language: Option<&str>) -> Result<(String, String), SttError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.opts.threads as i32);
-        let lang = match (&self.opts.language, self.multilingual) {
+        let lang = match (language.or(self.opts.language.as_deref()), self.multilingual) {
             (_, false) => "en",
-            (Some(l), true) => l.as_str(),
+            (Some(l), true) => l,
             (None, true) => "auto",
         };
         p.set_language(Some(lang));
@@ -125,13 +125,17 @@ impl WhisperStt {
 
 impl super::Stt for WhisperStt {
     fn transcribe(&mut self, pcm: &[f32]) -> Result<Transcript, SttError> {
+        self.transcribe_in(pcm, None)
+    }
+
+    fn transcribe_in(&mut self, pcm: &[f32], lang: Option<&str>) -> Result<Transcript, SttError> {
         let started = Instant::now();
         let ctx = if self.opts.adaptive_window { audio_ctx_for(pcm.len()) } else { FULL_CTX };
-        let (mut text, mut language) = self.run(pcm, ctx)?;
+        let (mut text, mut language) = self.run(pcm, ctx, lang)?;
         if ctx < FULL_CTX && is_runaway(&text) {
             // A shortened window occasionally makes whisper loop; the full one is the safe answer.
             tracing::debug!(audio_ctx = ctx, %text, "runaway transcript; retrying with the full window");
-            (text, language) = self.run(pcm, FULL_CTX)?;
+            (text, language) = self.run(pcm, FULL_CTX, lang)?;
         }
         Ok(Transcript {
             text,

@@ -4,6 +4,7 @@
 pub mod features;
 pub mod oww;
 pub mod personal;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 

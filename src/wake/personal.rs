@@ -22,7 +22,7 @@ const TAIL: usize = 2;
 /// The threshold sits this far below the weakest leave-one-out match between the samples.
 const MARGIN: f32 = 0.06;
 /// …but never below this, whatever the samples say.
-const FLOOR: f32 = 0.55;
+const FLOOR: f32 = 0.65;
 
 /// The file saved under `<state>/wakewords/NAME.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,7 +31,11 @@ pub struct PersonalFile {
     pub name: String,
     /// Detection threshold on the 0-1 similarity score, calibrated from the samples.
     pub threshold: f32,
-    /// One template per sample: embeddings, each `EMBEDDING` values, unit length.
+    /// Mean embedding over the recordings and their surrounding silence. Embeddings share a
+    /// large common component; subtracting it before comparing spreads the scores, so other
+    /// phrases score far lower than the wake phrase.
+    pub background: Vec<f32>,
+    /// One template per sample: embeddings minus `background`, each `EMBEDDING` values, unit length.
     pub templates: Vec<Vec<Vec<f32>>>,
 }
 
@@ -50,7 +54,7 @@ impl Personal {
         let err = |reason: String| WakeError::Personal { path: path.display().to_string(), reason };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let file: PersonalFile = serde_json::from_str(&text).map_err(|e| err(format!("{e}; record it again with `sori wakeword add`")))?;
-        if file.templates.is_empty() || file.templates.iter().flatten().any(|e| e.len() != EMBEDDING) {
+        if file.templates.is_empty() || file.background.len() != EMBEDDING || file.templates.iter().flatten().any(|e| e.len() != EMBEDDING) {
             return Err(err("no usable templates; record it again with `sori wakeword add`".into()));
         }
         Ok(Personal::from_file(file))
@@ -76,7 +80,8 @@ impl Personal {
     pub fn score(&mut self, features: &Features) -> f32 {
         let longest = self.file.templates.iter().map(Vec::len).max().unwrap_or(0);
         self.live.clear();
-        self.live.extend(features.recent(longest).map(|e| unit(e)));
+        let bg = &self.file.background;
+        self.live.extend(features.recent(longest).map(|e| unit(e, bg)));
         self.last = best_score(&self.file.templates, &self.live);
         self.last
     }
@@ -93,12 +98,14 @@ fn best_score(templates: &[Vec<Vec<f32>>], live: &[[f32; EMBEDDING]]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-fn unit(e: &[f32; EMBEDDING]) -> [f32; EMBEDDING] {
-    let n = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+/// `e - background`, scaled to unit length.
+fn unit(e: &[f32; EMBEDDING], background: &[f32]) -> [f32; EMBEDDING] {
     let mut out = [0.0; EMBEDDING];
-    for (o, v) in out.iter_mut().zip(e) {
-        *o = v / n;
+    for ((o, v), b) in out.iter_mut().zip(e).zip(background) {
+        *o = v - b;
     }
+    let n = out.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+    out.iter_mut().for_each(|o| *o /= n);
     out
 }
 
@@ -126,7 +133,7 @@ fn dtw(a: &[Vec<f32>], b: &[[f32; EMBEDDING]]) -> f32 {
     if len == 0 { 1.0 } else { (cost / len as f32).clamp(0.0, 2.0) }
 }
 
-/// Embeddings of a whole clip (16 kHz mono) streamed through `features`, after a second of
+/// Raw embeddings of a whole clip (16 kHz mono) streamed through `features`, after a second of
 /// silence so the history is neutral. Returns the embeddings and per-chunk loudness.
 fn embed_clip(features: &mut Features, samples: &[i16]) -> Result<(Vec<[f32; EMBEDDING]>, Vec<f32>), WakeError> {
     let silence = [0i16; CHUNK];
@@ -139,7 +146,7 @@ fn embed_clip(features: &mut Features, samples: &[i16]) -> Result<(Vec<[f32; EMB
     // Trailing silence lets the last embeddings cover the end of the phrase.
     padded.resize(samples.len().div_ceil(CHUNK) * CHUNK + (TAIL + 2) * CHUNK, 0);
     for chunk in padded.chunks_exact(CHUNK) {
-        embeddings.push(unit(features.push(chunk)?));
+        embeddings.push(*features.push(chunk)?);
         let rms = (chunk.iter().map(|&s| (s as f32).powi(2)).sum::<f32>() / CHUNK as f32).sqrt();
         loudness.push(rms);
     }
@@ -171,11 +178,20 @@ pub fn enroll(name: &str, features: &mut Features, clips: &[Vec<i16>]) -> Result
             clips.len()
         )));
     }
+    let mut raw = Vec::new();
+    for clip in clips {
+        raw.push(embed_clip(features, clip)?);
+    }
+    let count = raw.iter().map(|(e, _)| e.len()).sum::<usize>().max(1) as f32;
+    let mut background = vec![0.0f32; EMBEDDING];
+    for e in raw.iter().flat_map(|(e, _)| e) {
+        background.iter_mut().zip(e).for_each(|(b, v)| *b += v / count);
+    }
     let mut streams = Vec::new();
     let mut templates = Vec::new();
-    for (i, clip) in clips.iter().enumerate() {
-        let (emb, loud) = embed_clip(features, clip)?;
-        let t = template(&emb, &loud).ok_or_else(|| {
+    for (i, (emb, loud)) in raw.iter().enumerate() {
+        let emb: Vec<[f32; EMBEDDING]> = emb.iter().map(|e| unit(e, &background)).collect();
+        let t = template(&emb, loud).ok_or_else(|| {
             WakeError::Samples(format!("recording {} is silent or too quiet; record it again closer to the microphone", i + 1))
         })?;
         templates.push(t);
@@ -191,5 +207,5 @@ pub fn enroll(name: &str, features: &mut Features, clips: &[Vec<i16>]) -> Result
         weakest = weakest.min(best);
     }
     let threshold = (weakest - MARGIN).max(FLOOR);
-    Ok(PersonalFile { version: 1, name: name.to_string(), threshold, templates })
+    Ok(PersonalFile { version: 1, name: name.to_string(), threshold, background, templates })
 }

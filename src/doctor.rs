@@ -1,0 +1,155 @@
+//! `sori doctor`: checks everything the loop needs, one line each, with the fix for failures.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::audio::{self, AudioSource};
+use crate::config::Config;
+use crate::models::{self, fetch};
+use crate::wake::WakeWord;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+    /// What to do about a failure.
+    pub fix: String,
+}
+
+fn ok(name: &str, detail: impl Into<String>) -> Check {
+    Check { name: name.into(), ok: true, detail: detail.into(), fix: String::new() }
+}
+
+fn bad(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check { name: name.into(), ok: false, detail: detail.into(), fix: fix.into() }
+}
+
+/// Runs every check. `config_origin` says where the config came from; `warnings` are its
+/// unknown keys. `listen_secs` of microphone audio are measured for the level.
+pub fn run(cfg: &Config, config_origin: &str, warnings: &[String], listen_secs: f32, play: bool) -> Vec<Check> {
+    let mut out = Vec::new();
+    out.push(if warnings.is_empty() {
+        ok("config", config_origin)
+    } else {
+        bad("config", format!("{config_origin}: {}", warnings.join("; ")), "fix or remove the keys named (see assets/config.example.toml)")
+    });
+    out.extend(check_models(cfg));
+    out.push(check_onnx(cfg));
+    out.push(check_wake(cfg));
+    out.push(check_stt(cfg));
+    out.push(check_espeak());
+    out.push(check_state(cfg));
+    out.push(check_input(cfg, listen_secs));
+    out.push(check_output(cfg, play));
+    out
+}
+
+fn check_models(cfg: &Config) -> Vec<Check> {
+    let dir = cfg.models_dir();
+    let manifest = match models::Manifest::embedded() {
+        Ok(m) => m,
+        Err(e) => return vec![bad("models", e.to_string(), "reinstall sori")],
+    };
+    let status = fetch::status(&manifest, &dir);
+    let missing: Vec<String> = status.iter().filter(|(_, s)| *s == fetch::Status::Missing).map(|(m, _)| m.path.clone()).collect();
+    let corrupt: Vec<String> =
+        status.iter().filter(|(_, s)| matches!(s, fetch::Status::Corrupt(_))).map(|(m, _)| m.path.clone()).collect();
+    let mut v = Vec::new();
+    if missing.is_empty() && corrupt.is_empty() {
+        v.push(ok("models", format!("{} files verified (sha256) in {}", status.len(), dir.display())));
+    }
+    if !missing.is_empty() {
+        v.push(bad("models", format!("missing in {}: {}", dir.display(), missing.join(", ")), "run `sori models fetch`"));
+    }
+    if !corrupt.is_empty() {
+        v.push(bad("models", format!("damaged (checksum mismatch): {}", corrupt.join(", ")), "run `sori models fetch --force`"));
+    }
+    v
+}
+
+fn check_onnx(cfg: &Config) -> Check {
+    match crate::onnx::init(&cfg.models_dir()) {
+        Ok(_) => ok("onnxruntime", format!("{} loaded", crate::onnx::library_path(&cfg.models_dir()).display())),
+        Err(e) => bad("onnxruntime", e.to_string(), "run `sori models fetch --only onnxruntime`"),
+    }
+}
+
+fn check_wake(cfg: &Config) -> Check {
+    let t = Instant::now();
+    let mut w = match crate::wake::load(cfg) {
+        Ok(w) => w,
+        Err(e) => return bad("wake word", e.to_string(), "check wake.words, or run `sori models fetch`"),
+    };
+    let frame = vec![0i16; crate::wake::FRAME];
+    let vad = crate::vad::SileroVad::load(&cfg.models_dir());
+    match (w.process(&frame), vad) {
+        (Ok(_), Ok(_)) => ok("wake word", format!("{} + Silero VAD loaded in {} ms", cfg.wake.words.join(", "), t.elapsed().as_millis())),
+        (Err(e), _) => bad("wake word", e.to_string(), "run `sori models fetch --force`"),
+        (_, Err(e)) => bad("vad", e.to_string(), "run `sori models fetch --only vad`"),
+    }
+}
+
+fn check_stt(cfg: &Config) -> Check {
+    let t = Instant::now();
+    match crate::load_stt(cfg) {
+        Ok(_) => ok("speech to text", format!("whisper `{}` loaded in {} ms (language {})", cfg.stt.model, t.elapsed().as_millis(), cfg.stt.language)),
+        Err(e) => bad("speech to text", e.to_string(), "run `sori models fetch --only whisper`"),
+    }
+}
+
+fn check_espeak() -> Check {
+    match std::process::Command::new("espeak-ng").arg("--version").output() {
+        Ok(o) if o.status.success() => ok("text to speech", String::from_utf8_lossy(&o.stdout).trim().to_string()),
+        _ => bad("text to speech", "espeak-ng not found", "install it: `sudo apt-get install espeak-ng`"),
+    }
+}
+
+fn check_state(cfg: &Config) -> Check {
+    let dir = cfg.state_dir();
+    let probe = dir.join(".doctor");
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&probe, b"ok")) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            let muted = crate::daemon::is_muted(cfg);
+            ok("state", format!("{} writable{}", dir.display(), if muted { "; MUTED (`sori mute off`)" } else { "" }))
+        }
+        Err(e) => bad("state", format!("{}: {e}", dir.display()), "set state.dir to a writable directory, or run as the service user"),
+    }
+}
+
+fn check_input(cfg: &Config, secs: f32) -> Check {
+    let mut src: Box<dyn AudioSource> = match audio::open_source(&cfg.audio) {
+        Ok(s) => s,
+        Err(e) => return bad("microphone", e.to_string(), "run `sori devices` and set audio.input_device; the service user needs the `audio` group"),
+    };
+    let clip = match crate::record(src.as_mut(), secs) {
+        Ok(c) => c,
+        Err(e) => return bad("microphone", format!("{}: {e}", src.describe()), "check the device is not used exclusively by another program"),
+    };
+    let peak = clip.samples.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0) as f32 / 32768.0;
+    let rms = (clip.samples.iter().map(|&s| (s as f32 / 32768.0).powi(2)).sum::<f32>() / clip.samples.len().max(1) as f32).sqrt();
+    let db = |x: f32| 20.0 * x.max(1e-6).log10();
+    let detail = format!("{}: {secs} s, level {:.0} dBFS rms, peak {:.0} dBFS", src.describe(), db(rms), db(peak));
+    if peak == 0.0 && cfg.audio.input == "cpal" {
+        bad("microphone", detail + " (digital silence)", "the microphone may be muted: check `alsamixer` capture levels")
+    } else {
+        ok("microphone", detail)
+    }
+}
+
+fn check_output(cfg: &Config, play: bool) -> Check {
+    let mut sink = match audio::open_sink(&cfg.audio) {
+        Ok(s) => s,
+        Err(e) => return bad("speaker", e.to_string(), "run `sori devices` and set audio.output_device"),
+    };
+    if !play {
+        return ok("speaker", format!("{} opened", sink.describe()));
+    }
+    match sink.play(&audio::earcon::render(crate::pipeline::Earcon::Done)) {
+        Ok(()) => ok("speaker", format!("{}: played a chime", sink.describe())),
+        Err(e) => bad("speaker", e.to_string(), "check the device; the service user needs the `audio` group"),
+    }
+}

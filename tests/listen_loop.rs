@@ -1,0 +1,377 @@
+//! The listening loop end to end with the real models: `sori run` on the real device path
+//! (headless PulseAudio), on files, and the negatives: music and other speech never wake it,
+//! nor does Sori's own voice.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::pulse::{Pulse, wait_for_line};
+use common::*;
+
+/// Concatenates WAVs (all at `rate`, mono 16-bit) with `gap_ms` of silence around and between.
+fn splice(parts: &[&Path], gap_ms: u32, rate: u32, out: &Path) {
+    let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(out, spec).unwrap();
+    let gap = (rate * gap_ms / 1000) as usize;
+    for _ in 0..gap {
+        w.write_sample(0i16).unwrap();
+    }
+    for p in parts {
+        let mut r = hound::WavReader::open(p).unwrap();
+        assert_eq!(r.spec().sample_rate, rate, "{}", p.display());
+        assert_eq!(r.spec().channels, 1, "{}", p.display());
+        for s in r.samples::<i16>() {
+            w.write_sample(s.unwrap()).unwrap();
+        }
+        for _ in 0..gap {
+            w.write_sample(0i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn events(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn of_type<'a>(ev: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
+    ev.iter().filter(|e| e["type"] == t).collect()
+}
+
+/// Waits until the events file holds `n` events of type `t`.
+fn wait_events(path: &Path, t: &str, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let ev = events(path);
+        if of_type(&ev, t).len() >= n {
+            return ev;
+        }
+        assert!(Instant::now() < deadline, "no {n}× {t} within {timeout:?}; events: {ev:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sori did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> Child {
+    let mut child = sori()
+        .env("PULSE_SERVER", &pulse.server)
+        .args(["run", "--events"])
+        .arg(events)
+        .args(["--set", "stt.language=en"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Err(e) = wait_for_line(&mut child, "capture stream started", Duration::from_secs(90)) {
+        let _ = child.kill();
+        panic!("{e}");
+    }
+    child
+}
+
+#[test]
+fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
+    require_models();
+    let pulse = Pulse::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Two voices, each "hey jarvis … what time is it" with a natural pause.
+    let mut utterances = Vec::new();
+    for (i, voice) in ["en-us", "en-gb-x-rp"].iter().enumerate() {
+        let (w, c) = (d.join(format!("w{i}.wav")), d.join(format!("c{i}.wav")));
+        espeak("hey jarvis", voice, &w);
+        espeak("what time is it", voice, &c);
+        let u = d.join(format!("u{i}.wav"));
+        splice(&[&w, &c], 500, 22_050, &u);
+        utterances.push(u);
+    }
+    let ev_path = d.join("events.jsonl");
+    let mut child = start_daemon(&pulse, &ev_path, &[]);
+    let heard = d.join("speaker.wav");
+    let rec = pulse.record_speaker(&heard);
+    for (i, u) in utterances.iter().enumerate() {
+        pulse.speak_into_mic(u);
+        wait_events(&ev_path, "RunEnd", i + 1, Duration::from_secs(60));
+    }
+    rec.stop();
+    let status = terminate(&mut child);
+    assert!(status.success(), "sori exited with {status} on SIGTERM");
+
+    let ev = events(&ev_path);
+    assert_eq!(of_type(&ev, "WakeDetected").len(), 2, "{ev:#?}");
+    assert_eq!(of_type(&ev, "SpeechEnd").len(), 2, "{ev:#?}");
+    for stt in of_type(&ev, "SttEnd") {
+        let text = stt["text"].as_str().unwrap();
+        assert!(wer("what time is it", text) <= 0.25, "heard {text:?}");
+    }
+    assert_eq!(of_type(&ev, "TtsEnd").len(), 2, "{ev:#?}");
+    for end in of_type(&ev, "RunEnd") {
+        assert_eq!(end["outcome"], "answered", "{ev:#?}");
+    }
+    // Every run's events share its id, in order, with stream times that never go back.
+    for run in [1, 2] {
+        let kinds: Vec<&str> = ev.iter().filter(|e| e["run"] == run).map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds[..3], ["RunStart", "WakeDetected", "SpeechStart"], "run {run}: {kinds:?}");
+        assert_eq!(kinds.last(), Some(&"RunEnd"));
+    }
+    // The replies reached the speaker: what the sink heard says them back.
+    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&heard));
+    let reply = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
+    assert!(reply.matches("said").count() >= 2 && reply.contains("time"), "speaker heard {reply:?}");
+}
+
+#[test]
+fn sori_does_not_wake_on_its_own_voice() {
+    require_models();
+    let pulse = Pulse::start();
+    // Whatever Sori plays comes back into its microphone, as in a room.
+    let st = pulse
+        .cmd("pactl")
+        .args(["load-module", "module-loopback", "source=speaker.monitor", "sink=micfeed", "latency_msec=30"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (w, c, u) = (d.join("w.wav"), d.join("c.wav"), d.join("u.wav"));
+    espeak("hey jarvis", "en-us", &w);
+    espeak("repeat after me, hey jarvis", "en-us", &c);
+    splice(&[&w, &c], 500, 22_050, &u);
+    let ev_path = d.join("events.jsonl");
+    let mut child = sori()
+        .env("PULSE_SERVER", &pulse.server)
+        .args(["run", "--events"])
+        .arg(&ev_path)
+        .args(["--set", "stt.language=en"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !log.iter().any(|l: &String| l.contains("capture stream started")) {
+        assert!(Instant::now() < deadline, "{log:#?}");
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            log.push(l);
+        }
+    }
+    pulse.speak_into_mic(&u);
+    wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(60));
+    // Give any echo of the reply time to arrive and be (wrongly) detected.
+    std::thread::sleep(Duration::from_secs(3));
+    let status = terminate(&mut child);
+    assert!(status.success());
+    log.extend(rx.try_iter());
+    let ev = events(&ev_path);
+    let reply = of_type(&ev, "SkillEnd")[0]["speech"].as_str().unwrap().to_lowercase();
+    assert!(reply.contains("jarvis"), "the reply should say the wake word: {reply:?}");
+    assert_eq!(of_type(&ev, "WakeDetected").len(), 1, "Sori woke on its own voice: {ev:#?}");
+    // The echo did reach the wake word detector, and was recognised as Sori's own voice.
+    assert!(log.iter().any(|l| l.contains("ignored as its own voice")), "the echo never reached the detector:\n{}", log.join("\n"));
+}
+
+fn manifest_files(eval: &Path, kind: &str) -> Vec<PathBuf> {
+    std::fs::read_to_string(eval.join("manifest.tsv"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() > 3 && f[3] == kind).then(|| eval.join(f[0]))
+        })
+        .collect()
+}
+
+#[test]
+fn music_and_other_speech_never_wake_it() {
+    require_models();
+    let Some(eval) = eval_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Several minutes: the music tracks, speech in six other languages, read English sentences.
+    let mut parts = manifest_files(&eval, "music");
+    parts.extend(manifest_files(&eval, "negative_speech"));
+    parts.extend(manifest_files(&eval, "sentence"));
+    let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let long = d.join("negatives.wav");
+    splice(&refs, 300, 16_000, &long);
+    let secs = hound::WavReader::open(&long).unwrap().duration() as f32 / 16_000.0;
+    assert!(secs > 120.0, "only {secs} s of negatives");
+    let ev_path = d.join("events.jsonl");
+    let out = run_ok(
+        sori()
+            .args(["run", "--fast", "--input"])
+            .arg(&long)
+            .args(["--set", "audio.output=null", "--set", "wake.words=[\"hey_jarvis\", \"alexa\", \"hey_mycroft\"]", "--events"])
+            .arg(&ev_path),
+    );
+    let ev = events(&ev_path);
+    assert!(of_type(&ev, "WakeDetected").is_empty(), "false wakes in {secs} s: {ev:#?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_file_run_reports_every_stage_and_writes_the_reply() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (w, c, u) = (d.join("w.wav"), d.join("c.wav"), d.join("u.wav"));
+    espeak("hey jarvis", "en-us", &w);
+    espeak("turn on the lights", "en-us", &c);
+    splice(&[&w, &c], 700, 22_050, &u);
+    let (ev_path, reply) = (d.join("e.jsonl"), d.join("reply.wav"));
+    run_ok(sori().args(["run", "--fast", "--set", "stt.language=en", "--input"]).arg(&u).arg("--output").arg(&reply).arg("--events").arg(&ev_path));
+    let ev = events(&ev_path);
+    let kinds: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["RunStart", "WakeDetected", "SpeechStart", "SpeechEnd", "SttEnd", "IntentEnd", "SkillEnd", "TtsStart", "TtsEnd", "RunEnd"],
+        "{ev:#?}"
+    );
+    let stt = of_type(&ev, "SttEnd")[0];
+    assert!(wer("turn on the lights", stt["text"].as_str().unwrap()) <= 0.25, "{stt}");
+    // Endpointing: SpeechEnd comes after the trailing silence (600 ms), not before and not
+    // much later; the command ended 700 ms before the file's end.
+    let wav_ms = hound::WavReader::open(&u).unwrap().duration() as u64 * 1000 / 22_050;
+    let end = of_type(&ev, "SpeechEnd")[0]["audio_ms"].as_u64().unwrap();
+    let speech_end = wav_ms - 700;
+    assert!((speech_end + 500..=speech_end + 800).contains(&end), "SpeechEnd at {end} ms, speech ended at {speech_end} ms");
+    // The reply WAV holds the wake earcon and the spoken reply.
+    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&reply));
+    let said = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
+    assert!(said.contains("lights"), "{said:?}");
+}
+
+#[test]
+fn a_personal_wake_word_is_made_from_a_few_samples_and_works() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let state = d.join("state");
+    let set_state = format!("state.dir={}", state.display());
+    // "소리야" in several voices, pitches and speeds: four to learn from, three held back.
+    let variants = ["ko -p 50 -s 120", "ko -p 30 -s 140", "ko -p 70 -s 110", "ko+f2 -p 50 -s 130", "ko+m3 -p 40 -s 125", "ko+f4 -p 60 -s 135", "ko+m1 -p 45 -s 115"];
+    let mut samples = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        let f = d.join(format!("s{i}.wav"));
+        let st = std::process::Command::new("espeak-ng").args(v.split(' ').collect::<Vec<_>>()).arg("-w").arg(&f).arg("소리야").status().unwrap();
+        assert!(st.success());
+        samples.push(f);
+    }
+    let mut add = sori();
+    add.args(["wakeword", "add", "soriya", "--set", &set_state, "--samples"]).args(&samples[..4]);
+    let out = run_ok(&mut add);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("made wake word `soriya`"));
+    assert!(state.join("wakewords/soriya.json").is_file());
+    // Adding it again without --force refuses rather than overwriting.
+    assert!(!add.output().unwrap().status.success());
+
+    let mut negatives = Vec::new();
+    for (i, (text, voice)) in [("안녕하세요", "ko"), ("오늘 날씨 어때", "ko"), ("음악 틀어줘", "ko"), ("hey jarvis", "en-us"), ("sorry", "en-us")].iter().enumerate() {
+        let f = d.join(format!("n{i}.wav"));
+        espeak(text, voice, &f);
+        negatives.push(f);
+    }
+    let out = run_ok(
+        sori()
+            .args(["wakeword", "test", "--json", "--set", &set_state, "--set", "wake.words=[\"soriya\"]"])
+            .args(&samples[4..])
+            .args(&negatives),
+    );
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for r in &results[..3] {
+        assert_eq!(r["detections"], 1, "held-back sample not detected: {r}");
+    }
+    for r in &results[3..] {
+        assert_eq!(r["detections"], 0, "other phrase detected: {r}");
+    }
+
+    // Usable like a pretrained one: it starts a run in `sori run`.
+    let (c, u, ev_path) = (d.join("c.wav"), d.join("u.wav"), d.join("e.jsonl"));
+    espeak("what time is it", "en-us", &c);
+    splice(&[&samples[5], &c], 600, 22_050, &u);
+    run_ok(
+        sori()
+            .args(["run", "--fast", "--set", &set_state, "--set", "wake.words=[\"soriya\"]", "--set", "audio.output=null", "--set", "stt.language=en", "--input"])
+            .arg(&u)
+            .arg("--events")
+            .arg(&ev_path),
+    );
+    let ev = events(&ev_path);
+    let wakes = of_type(&ev, "WakeDetected");
+    assert_eq!(wakes.len(), 1, "{ev:#?}");
+    assert_eq!(wakes[0]["name"], "soriya");
+    assert!(wer("what time is it", of_type(&ev, "SttEnd")[0]["text"].as_str().unwrap()) <= 0.25, "{ev:#?}");
+}
+
+#[test]
+fn the_systemd_unit_verifies() {
+    let unit = repo().join("systemd/sori.service");
+    let dir = tempfile::tempdir().unwrap();
+    // systemd-analyze checks that ExecStart exists: point it at the binary under test.
+    let text = std::fs::read_to_string(&unit).unwrap().replace("/usr/bin/sori", env!("CARGO_BIN_EXE_sori"));
+    let copy = dir.path().join("sori.service");
+    std::fs::write(&copy, text).unwrap();
+    let Ok(out) = std::process::Command::new("systemd-analyze").arg("verify").arg(&copy).output() else {
+        panic!("systemd-analyze is missing: run scripts/deps.sh --test");
+    };
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let unit_text = std::fs::read_to_string(&unit).unwrap();
+    for key in ["SupplementaryGroups=audio", "StateDirectory=sori", "ProtectSystem=strict", "NoNewPrivileges=yes", "Restart=on-failure"] {
+        assert!(unit_text.contains(key), "unit lacks {key}");
+    }
+}
+
+#[test]
+fn doctor_passes_on_a_working_setup_and_names_fixes_otherwise() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let state = format!("state.dir={}", dir.path().display());
+    let out = run_ok(sori().args(["doctor", "--json", "--set", "audio.input=null", "--set", "audio.output=null", "--set", &state]));
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(checks.iter().all(|c| c["ok"] == true), "{checks:#?}");
+    for name in ["models", "onnxruntime", "wake word", "speech to text", "microphone", "speaker"] {
+        assert!(checks.iter().any(|c| c["name"] == name), "no {name} check");
+    }
+
+    // No models: each failure says what to run. No sound card here: cpal finds no microphone.
+    let out = sori()
+        .args(["doctor", "--no-sound", "--set", "models.dir=/nonexistent", "--set", &state])
+        .env("PULSE_SERVER", "unix:/nonexistent")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FAIL models") && text.contains("sori models fetch"), "{text}");
+    assert!(text.contains("FAIL onnxruntime"), "{text}");
+}
