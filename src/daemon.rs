@@ -112,7 +112,6 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
         sink,
         wake: Box::new(wake),
         vad: Box::new(vad),
-        vad_threshold: cfg.listen.vad_threshold,
         stt: Box::new(stt),
         tts: Box::new(crate::tts::espeak::Espeak::default()),
         handler,

@@ -81,6 +81,7 @@ fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> Child {
         .arg(events)
         .args(["--set", "stt.language=en"])
         .args(extra)
+        .envs(std::env::var_os("SORI_SAVE_AUDIO").map(|d| ("SORI_SAVE_AUDIO", d)))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -103,20 +104,22 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     for (i, voice) in ["en-us", "en-gb-x-rp"].iter().enumerate() {
         let (w, c) = (d.join(format!("w{i}.wav")), d.join(format!("c{i}.wav")));
         espeak("hey jarvis", voice, &w);
-        espeak("what time is it", voice, &c);
+        espeak("what is the weather like today", voice, &c);
         let u = d.join(format!("u{i}.wav"));
         splice(&[&w, &c], 500, 22_050, &u);
         utterances.push(u);
     }
     let ev_path = d.join("events.jsonl");
     let mut child = start_daemon(&pulse, &ev_path, &[]);
-    let heard = d.join("speaker.wav");
-    let rec = pulse.record_speaker(&heard);
+    let mut heard = Vec::new();
     for (i, u) in utterances.iter().enumerate() {
+        let h = d.join(format!("speaker{i}.wav"));
+        let rec = pulse.record_speaker(&h);
         pulse.speak_into_mic(u);
         wait_events(&ev_path, "RunEnd", i + 1, Duration::from_secs(60));
+        rec.stop();
+        heard.push(h);
     }
-    rec.stop();
     let status = terminate(&mut child);
     assert!(status.success(), "sori exited with {status} on SIGTERM");
 
@@ -125,7 +128,7 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     assert_eq!(of_type(&ev, "SpeechEnd").len(), 2, "{ev:#?}");
     for stt in of_type(&ev, "SttEnd") {
         let text = stt["text"].as_str().unwrap();
-        assert!(wer("what time is it", text) <= 0.25, "heard {text:?}");
+        assert!(wer("what is the weather like today", text) <= 0.2, "heard {text:?}");
     }
     assert_eq!(of_type(&ev, "TtsEnd").len(), 2, "{ev:#?}");
     for end in of_type(&ev, "RunEnd") {
@@ -138,9 +141,11 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
         assert_eq!(kinds.last(), Some(&"RunEnd"));
     }
     // The replies reached the speaker: what the sink heard says them back.
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&heard));
-    let reply = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
-    assert!(reply.matches("said").count() >= 2 && reply.contains("time"), "speaker heard {reply:?}");
+    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).args(&heard));
+    for t in transcripts(&out) {
+        let reply = t["text"].as_str().unwrap().to_lowercase();
+        assert!(reply.contains("said") && reply.contains("today"), "speaker heard {reply:?}");
+    }
 }
 
 #[test]
@@ -220,7 +225,8 @@ fn music_and_other_speech_never_wake_it() {
     let d = dir.path();
     // Several minutes: the music tracks, speech in six other languages, read English sentences.
     let mut parts = manifest_files(&eval, "music");
-    parts.extend(manifest_files(&eval, "negative_speech"));
+    // Porcupine's keyword demo really says "alexa" (its manifest line lists only some words).
+    parts.extend(manifest_files(&eval, "negative_speech").into_iter().filter(|p| !p.to_string_lossy().contains("porcupine_multiple_keywords")));
     parts.extend(manifest_files(&eval, "sentence"));
     let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
     let long = d.join("negatives.wav");
@@ -261,15 +267,16 @@ fn a_file_run_reports_every_stage_and_writes_the_reply() {
     let stt = of_type(&ev, "SttEnd")[0];
     assert!(wer("turn on the lights", stt["text"].as_str().unwrap()) <= 0.25, "{stt}");
     // Endpointing: SpeechEnd comes after the trailing silence (600 ms), not before and not
-    // much later; the command ended 700 ms before the file's end.
-    let wav_ms = hound::WavReader::open(&u).unwrap().duration() as u64 * 1000 / 22_050;
+    // much later than the true end of speech (the last loud sample).
+    let samples: Vec<i16> = hound::WavReader::open(&u).unwrap().samples::<i16>().map(Result::unwrap).collect();
+    let last_loud = samples.iter().rposition(|s| s.unsigned_abs() > 300).unwrap();
+    let speech_end = last_loud as u64 * 1000 / 22_050;
     let end = of_type(&ev, "SpeechEnd")[0]["audio_ms"].as_u64().unwrap();
-    let speech_end = wav_ms - 700;
     assert!((speech_end + 500..=speech_end + 800).contains(&end), "SpeechEnd at {end} ms, speech ended at {speech_end} ms");
     // The reply WAV holds the wake earcon and the spoken reply.
     let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&reply));
     let said = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
-    assert!(said.contains("lights"), "{said:?}");
+    assert!(said.contains("said") && said.contains("light"), "{said:?}");
 }
 
 #[test]
@@ -284,7 +291,7 @@ fn a_personal_wake_word_is_made_from_a_few_samples_and_works() {
     let mut samples = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         let f = d.join(format!("s{i}.wav"));
-        let st = std::process::Command::new("espeak-ng").args(v.split(' ').collect::<Vec<_>>()).arg("-w").arg(&f).arg("소리야").status().unwrap();
+        let st = std::process::Command::new("espeak-ng").arg("-v").args(v.split(' ').collect::<Vec<_>>()).arg("-w").arg(&f).arg("소리야").status().unwrap();
         assert!(st.success());
         samples.push(f);
     }

@@ -16,8 +16,8 @@ pub struct WakeConfig {
     pub threshold: f32,
     /// After a wake, further wakes within this many milliseconds are ignored.
     pub refractory_ms: u32,
-    /// Second stage: confirm a pretrained wake word by transcribing it (cuts false wakes from
-    /// music and similar words; delays the wake chime by one short transcription).
+    /// Second stage: a borderline pretrained wake word (peak score below 0.8) is confirmed by
+    /// transcribing it (cuts false wakes from music and similar words; delays that chime).
     pub verify: bool,
 }
 

@@ -31,7 +31,6 @@ pub struct Parts {
     pub sink: Box<dyn AudioSink>,
     pub wake: Box<dyn WakeWord>,
     pub vad: Box<dyn Vad>,
-    pub vad_threshold: f32,
     pub stt: Box<dyn Stt>,
     pub tts: Box<dyn Tts>,
     pub handler: Box<dyn Handler>,
@@ -124,7 +123,7 @@ pub async fn run(
     opts: Options,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Summary, String> {
-    let Parts { source, reopen, sink, wake, vad, vad_threshold, stt, tts, handler } = parts;
+    let Parts { source, reopen, sink, wake, vad, stt, tts, handler } = parts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let quit = Arc::new(AtomicBool::new(false));
     // Lockstep for fast file runs: the listener waits for an ack per frame, and acks are held
@@ -137,7 +136,7 @@ pub async fn run(
         let realtime = opts.realtime || !opts.finite;
         std::thread::Builder::new()
             .name("sori-listen".into())
-            .spawn(move || listen(source, reopen, wake, vad, vad_threshold, tx, quit, playing, lockstep.then_some(ack_rx), realtime && opts.finite))
+            .spawn(move || listen(source, reopen, wake, vad, tx, quit, playing, lockstep.then_some(ack_rx), realtime && opts.finite))
             .map_err(|e| e.to_string())?
     };
     let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
@@ -233,7 +232,7 @@ pub async fn run(
                 }
             }
         }
-        let busy = matches!(m.state, State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. });
+        let busy = m.unverified.is_some() || matches!(m.state, State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. });
         if ack_owed && !busy {
             ack_owed = false;
             let _ = ack_tx.send(());
@@ -263,7 +262,6 @@ fn listen(
     mut reopen: Option<Reopen>,
     mut wake: Box<dyn WakeWord>,
     mut vad: Box<dyn Vad>,
-    vad_threshold: f32,
     tx: mpsc::Sender<Msg>,
     quit: Arc<AtomicBool>,
     playing: Arc<Playback>,
@@ -326,7 +324,7 @@ fn listen(
         }
         let gated = playing.within(VAD_TAIL);
         tracing::trace!(prob, gated, "frame");
-        let frame = Frame { samples: samples.clone(), speech: prob >= vad_threshold, wake: detection, playing: gated };
+        let frame = Frame { samples: samples.clone(), vad: prob, wake: detection, playing: gated };
         if tx.blocking_send(Msg::Frame { frame, eof }).is_err() {
             return;
         }
@@ -355,7 +353,7 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                     SttJob::Verify { run, audio, key } => {
                         let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
                         // Pretrained wake words are English phrases.
-                        let (ok, heard) = match stt.transcribe_in(&pcm, Some("en")) {
+                        let (ok, heard) = match stt.transcribe_prompted(&pcm, Some("en"), &crate::wake::verify::prompt(key)) {
                             Ok(t) => (crate::wake::verify::heard(key, &t.text), t.text),
                             Err(e) => {
                                 tracing::warn!("wake word check failed, accepting the wake word: {e}");
@@ -367,6 +365,7 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                         }
                     }
                     SttJob::Command { run, audio, speculative } => {
+                        save_for_debugging(run, speculative, &audio);
                         let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
                         let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
                         let complete = match &result {
@@ -389,6 +388,18 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
         })
         .expect("spawning the STT thread");
     jobs
+}
+
+/// With `SORI_SAVE_AUDIO=DIR`, every command's audio is written there as a WAV (for tuning
+/// endpointing or reporting a misheard command).
+fn save_for_debugging(run: u64, speculative: bool, audio: &[i16]) {
+    if let Some(dir) = std::env::var_os("SORI_SAVE_AUDIO") {
+        let path = PathBuf::from(dir).join(format!("run-{run}{}.wav", if speculative { "-speculative" } else { "" }));
+        let clip = Clip { sample_rate: crate::audio::SAMPLE_RATE, samples: audio.to_vec() };
+        if let Err(e) = crate::audio::wav::write_clip(&path, &clip) {
+            tracing::warn!("SORI_SAVE_AUDIO: {}: {e}", path.display());
+        }
+    }
 }
 
 /// Splits a reply into sentences so the first can play while the rest is synthesised.

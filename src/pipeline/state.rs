@@ -30,6 +30,10 @@ pub struct Settings {
     pub earcons: bool,
     /// Confirm pretrained wake words by transcribing them (`wake.verify`).
     pub verify: bool,
+    /// VAD probability that starts speech, and the lower one that keeps it going (Silero's own
+    /// hysteresis), so quiet word endings ("…is it") are not taken for silence.
+    pub vad_on: f32,
+    pub vad_off: f32,
 }
 
 /// Audio kept before a wake detection for the second-stage check (2 s: the phrase and a margin).
@@ -53,6 +57,8 @@ impl Settings {
             stop_max: frames(2000),
             earcons: l.earcons,
             verify: w.verify,
+            vad_on: l.vad_threshold,
+            vad_off: (l.vad_threshold - 0.15).max(0.05),
         }
     }
 }
@@ -61,8 +67,8 @@ impl Settings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
     pub samples: Vec<i16>,
-    /// Voice activity (VAD probability above threshold).
-    pub speech: bool,
+    /// Voice activity: the VAD's speech probability, 0-1.
+    pub vad: f32,
     pub wake: Option<Detection>,
     /// Sori was playing a sound (earcon) during this frame: its own sound is neither a wake
     /// word nor the start of a command.
@@ -123,9 +129,9 @@ pub enum State {
         started: bool,
         speculation: Option<Speculation>,
     },
-    /// Waiting for the transcript; `speculative` when the speculation taken during the silence
-    /// covers the whole command, so its result is the answer.
-    Transcribing { run: u64, speech_ms: u64, speculative: bool },
+    /// Waiting for the transcript; `speculation` (its length in samples) when the speculation
+    /// taken during the silence covers the whole command, so its result is the answer.
+    Transcribing { run: u64, speech_ms: u64, speculation: Option<usize> },
     Handling { run: u64 },
     Speaking { run: u64, reply: Reply, overheard: Vec<i16>, overheard_speech: usize, overheard_silence: usize },
     /// After a question: waiting for speech without the wake word.
@@ -147,6 +153,9 @@ pub struct Machine {
     pub pre_roll: VecDeque<Vec<i16>>,
     /// A wake word waiting for its second-stage check; its run is listening meanwhile.
     pub unverified: Option<Detection>,
+    /// The run's events held back until the check confirms the wake word, so they always
+    /// follow `WakeDetected`.
+    pub deferred: Vec<EventKind>,
 }
 
 impl Machine {
@@ -160,6 +169,7 @@ impl Machine {
             next_run: 1,
             pre_roll: VecDeque::new(),
             unverified: None,
+            deferred: Vec::new(),
         }
     }
 
@@ -185,7 +195,23 @@ pub fn is_stop(text: &str) -> bool {
 }
 
 /// Advances the machine by one input.
-pub fn step(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
+pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
+    let (mut m, fx) = step_inner(m, input);
+    if m.unverified.is_none() {
+        return (m, fx);
+    }
+    let run = run_of(&m.state);
+    let mut out = Vec::with_capacity(fx.len());
+    for e in fx {
+        match e {
+            Effect::Emit { run: r, kind } if r == run && !matches!(kind, EventKind::RunStart { .. }) => m.deferred.push(kind),
+            other => out.push(other),
+        }
+    }
+    (m, out)
+}
+
+fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
     let mut fx = Vec::new();
     match input {
         Input::Frame(f) => frame(&mut m, f, &mut fx),
@@ -272,20 +298,14 @@ fn end_run(m: &mut Machine, run: u64, outcome: &str, fx: &mut Vec<Effect>) {
     fx.push(Effect::Emit { run, kind: EventKind::RunEnd { outcome: outcome.into() } });
     m.state = State::Idle;
     m.unverified = None;
+    m.deferred.clear();
 }
 
-/// The wake word counts: announce it, chime, and report speech that already began.
+/// The wake word counts: announce it, chime, and release the events held back meanwhile.
 fn confirm_wake(m: &mut Machine, run: u64, d: Detection, fx: &mut Vec<Effect>) {
     fx.push(Effect::Emit { run, kind: EventKind::WakeDetected { name: d.name, score: d.score } });
     earcon(m, Earcon::Wake, fx);
-    let began = match &m.state {
-        State::Listening { started, .. } => *started,
-        State::Transcribing { .. } | State::Handling { .. } => true,
-        _ => false,
-    };
-    if began {
-        fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
-    }
+    fx.extend(m.deferred.drain(..).map(|kind| Effect::Emit { run, kind }));
 }
 
 fn fail(m: &mut Machine, run: u64, stage: &str, message: String, fx: &mut Vec<Effect>) {
@@ -318,7 +338,8 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                     let run = m.next_run;
                     m.next_run += 1;
                     fx.push(Effect::Emit { run, kind: EventKind::RunStart { follow_up: false } });
-                    match crate::wake::verify::key_word(&d.name).filter(|_| m.settings.verify) {
+                    let unsure = m.settings.verify && d.score < crate::wake::verify::CONFIDENT;
+                    match crate::wake::verify::key_word(&d.name).filter(|_| unsure) {
                         Some(key) => {
                             // Listen on while the check runs; the earcon waits for it.
                             let audio: Vec<i16> = m.pre_roll.iter().flatten().copied().collect();
@@ -332,14 +353,15 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                     let keep = m.settings.pre_roll.min(m.pre_roll.len());
                     let audio: Vec<i16> = m.pre_roll.iter().skip(m.pre_roll.len() - keep).flatten().copied().collect();
                     m.pre_roll.clear();
-                    listening(run, audio, !f.speech)
+                    listening(run, audio, f.vad < m.settings.vad_off)
                 }
                 None => State::Idle,
             }
         }
         State::Listening { run, mut audio, armed, waited, speech, silence, started, speculation } => {
             audio.extend_from_slice(&f.samples);
-            let is_speech = f.speech && !f.playing;
+            let threshold = if started || !armed { m.settings.vad_off } else { m.settings.vad_on };
+            let is_speech = f.vad >= threshold && !f.playing;
             if !armed && !started {
                 if !is_speech {
                     // The wake phrase ended: the next speech is the command.
@@ -366,7 +388,7 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
             if m.muted {
                 end_run(m, run, "stopped", fx);
                 State::Idle
-            } else if f.speech {
+            } else if f.vad >= m.settings.vad_on {
                 let run2 = m.next_run;
                 m.next_run += 1;
                 fx.push(Effect::Emit { run: run, kind: EventKind::RunEnd { outcome: "answered".into() } });
@@ -385,7 +407,7 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
         State::Speaking { run, reply, mut overheard, mut overheard_speech, mut overheard_silence } => {
             // Wake words are gated while Sori speaks (its own voice must not wake it); only a
             // short stop phrase is listened for.
-            if f.speech {
+            if f.vad >= m.settings.vad_on || (overheard_speech > 0 && f.vad >= m.settings.vad_off) {
                 overheard_speech += 1;
                 overheard_silence = 0;
                 overheard.extend_from_slice(&f.samples);
@@ -440,10 +462,7 @@ fn listen(
         speculation = None; // more speech: any speculative transcript is stale
         if !started {
             started = true;
-            // While the wake word awaits its check, SpeechStart waits too (it follows WakeDetected).
-            if m.unverified.is_none() {
-                fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
-            }
+            fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
         }
     } else if started {
         silence += 1;
@@ -471,9 +490,9 @@ fn listen(
                 fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: "silence".into() } });
                 return stt_done(m, run, t.clone(), fx);
             }
-            Some(Speculation { result: None, .. }) => {
+            Some(Speculation { result: None, samples }) => {
                 fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: "silence".into() } });
-                return State::Transcribing { run, speech_ms, speculative: true };
+                return State::Transcribing { run, speech_ms, speculation: Some(*samples) };
             }
             None => {}
         }
@@ -490,7 +509,7 @@ fn listen(
 fn end_speech(run: u64, audio: Vec<i16>, speech_ms: u64, reason: &str, fx: &mut Vec<Effect>) -> State {
     fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: reason.into() } });
     fx.push(Effect::Transcribe { run, audio, speculative: false });
-    State::Transcribing { run, speech_ms, speculative: false }
+    State::Transcribing { run, speech_ms, speculation: None }
 }
 
 fn stt_done(m: &mut Machine, run: u64, t: Transcript, fx: &mut Vec<Effect>) -> State {
@@ -534,14 +553,24 @@ fn transcribed(m: &mut Machine, run: u64, speculative: bool, result: Result<Tran
                 Err(_) => State::Listening { run, audio, armed, waited, speech, silence, started, speculation: None },
             }
         }
-        State::Transcribing { run: r, speculative: s, .. } if r == run && s == speculative => match result {
+        // The awaited transcript: the final one, or the speculation of exactly this length (an
+        // older speculation, overtaken by more speech, may still arrive first).
+        State::Transcribing { run: r, speculation, .. }
+            if r == run
+                && match speculation {
+                    None => !speculative,
+                    Some(n) => speculative && result.as_ref().map_or(true, |t| t.audio_ms == n as u64 * 1000 / 16_000),
+                } =>
+        {
+            match result {
             Ok(t) => stt_done(m, run, t, fx),
-            Err(message) => {
-                m.state = State::Idle;
-                fail(m, run, "stt", message, fx);
-                std::mem::replace(&mut m.state, State::Idle)
+                Err(message) => {
+                    m.state = State::Idle;
+                    fail(m, run, "stt", message, fx);
+                    std::mem::replace(&mut m.state, State::Idle)
+                }
             }
-        },
+        }
         // A stale result (speech resumed, or a run that ended): ignore it.
         other => other,
     };

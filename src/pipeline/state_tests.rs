@@ -12,7 +12,7 @@ fn settings() -> Settings {
 fn frame(speech: bool, wake: bool) -> Input {
     Input::Frame(Frame {
         samples: vec![0; FRAME],
-        speech,
+        vad: if speech { 0.9 } else { 0.02 },
         wake: wake.then(|| Detection { name: "hey_jarvis".into(), score: 0.9 }),
         playing: false,
     })
@@ -25,6 +25,10 @@ fn silence() -> Input {
 }
 fn wake() -> Input {
     frame(false, true)
+}
+/// A borderline detection, below the second stage's `CONFIDENT`.
+fn weak_wake() -> Input {
+    Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.02, wake: Some(Detection { name: "hey_jarvis".into(), score: 0.55 }), playing: false })
 }
 
 fn transcript(text: &str, audio_ms: u64) -> Transcript {
@@ -81,7 +85,7 @@ fn wake_speech_silence_runs_to_the_end() {
     let spec: Vec<&Effect> = fx.iter().filter(|e| matches!(e, Effect::Transcribe { .. })).collect();
     assert_eq!(spec.len(), 1);
     let Effect::Transcribe { audio, speculative: true, .. } = spec[0] else { panic!("{spec:?}") };
-    assert!(matches!(m.state, State::Transcribing { speculative: true, .. }), "{:?}", m.state);
+    assert!(matches!(m.state, State::Transcribing { speculation: Some(_), .. }), "{:?}", m.state);
     // The command audio starts shortly before the speech, not with the wake word.
     let frames = audio.len() / FRAME;
     assert!((10..=10 + 5 + s.speculate_after).contains(&frames), "{frames} frames");
@@ -204,7 +208,7 @@ fn wake_words_heard_while_sori_plays_a_sound_are_gated() {
     let s = settings();
     let playing = Input::Frame(Frame {
         samples: vec![0; FRAME],
-        speech: true,
+        vad: 0.9,
         wake: Some(Detection { name: "hey_jarvis".into(), score: 0.9 }),
         playing: true,
     });
@@ -310,7 +314,9 @@ fn the_second_stage_confirms_or_rejects_a_wake_word() {
     s.verify = true;
     // Confirmed: WakeDetected and the chime come with the check, then the speech that began
     // meanwhile.
-    let (m, fx) = feed(Machine::new(s.clone(), false), [silence(), wake()]);
+    let (_, fx) = feed(Machine::new(s.clone(), false), [wake()]);
+    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected"], "a confident detection needs no check");
+    let (m, fx) = feed(Machine::new(s.clone(), false), [silence(), weak_wake()]);
     assert_eq!(kinds(&fx), ["RunStart"]);
     let Some(Effect::Verify { run: 1, audio, key: "jarvis" }) = fx.iter().find(|e| matches!(e, Effect::Verify { .. })) else {
         panic!("{fx:?}")
@@ -324,7 +330,7 @@ fn the_second_stage_confirms_or_rejects_a_wake_word() {
     assert!(matches!(m.state, State::Listening { started: true, .. }));
 
     // Rejected: the run ends quietly, and later results for it are ignored.
-    let (m, _) = feed(Machine::new(s.clone(), false), [wake(), speech()]);
+    let (m, _) = feed(Machine::new(s.clone(), false), [weak_wake(), speech()]);
     let (m, fx) = feed(m, [Input::Verified { run: 1, ok: false, heard: "Texas.".into() }]);
     assert_eq!(kinds(&fx), ["WakeRejected", "RunEnd"]);
     assert_eq!(outcome(&fx).as_deref(), Some("rejected"));
@@ -332,4 +338,46 @@ fn the_second_stage_confirms_or_rejects_a_wake_word() {
     assert_eq!(m.state, State::Idle);
     let (_, fx) = feed(m, [Input::Transcribed { run: 1, speculative: false, result: Ok(transcript("x", 0)), complete: false }]);
     assert!(fx.is_empty());
+}
+
+#[test]
+fn quiet_word_endings_keep_the_command_going() {
+    let s = settings();
+    let quiet = || Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.4, wake: None, playing: false });
+    let (m, _) = feed(Machine::new(s.clone(), false), [wake(), silence()]);
+    // Quiet sound does not start a command…
+    let (m, fx) = feed(m, [quiet(), quiet()]);
+    assert!(kinds(&fx).is_empty(), "{fx:?}");
+    // …but once speech started it does not end it.
+    let mut script = n(speech(), 5);
+    script.extend(n(quiet(), s.trailing + 2));
+    let (m, fx) = feed(m, script);
+    assert_eq!(kinds(&fx), ["SpeechStart"]);
+    assert!(matches!(m.state, State::Listening { silence: 0, .. }));
+}
+
+#[test]
+fn an_overtaken_speculation_is_not_taken_for_the_command() {
+    let s = settings();
+    // "repeat after me, [pause] hey jarvis": a speculation at the pause, then more speech, then
+    // a second speculation; the first result arrives after the silence ended.
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 8));
+    script.extend(n(silence(), s.speculate_after));
+    script.extend(n(speech(), 6));
+    script.extend(n(silence(), s.trailing));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let specs: Vec<usize> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Transcribe { audio, speculative: true, .. } => Some(audio.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(specs.len(), 2);
+    let ms = |n: usize| n as u64 * 1000 / 16_000;
+    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("repeat after me", ms(specs[0]))), complete: false }]);
+    assert!(fx.is_empty(), "the stale speculation was used: {fx:?}");
+    let (_, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("repeat after me hey jarvis", ms(specs[1]))), complete: false }]);
+    assert!(matches!(fx.last(), Some(Effect::Handle { transcript, .. }) if transcript.text.ends_with("jarvis")), "{fx:?}");
 }

@@ -42,6 +42,15 @@ pub trait Stt: Send {
         let _ = language;
         self.transcribe(pcm)
     }
+
+    /// Transcribes with a decoder prompt instead of the configured one (the wake word check).
+    ///
+    /// # Errors
+    /// As `transcribe`.
+    fn transcribe_prompted(&mut self, pcm: &[f32], language: Option<&str>, prompt: &str) -> Result<Transcript, SttError> {
+        let _ = prompt;
+        self.transcribe_in(pcm, language)
+    }
 }
 
 /// Model names Sori knows, and their files in the models directory.

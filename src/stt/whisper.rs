@@ -128,6 +128,13 @@ impl super::Stt for WhisperStt {
         self.transcribe_in(pcm, None)
     }
 
+    fn transcribe_prompted(&mut self, pcm: &[f32], lang: Option<&str>, prompt: &str) -> Result<Transcript, SttError> {
+        let saved = std::mem::replace(&mut self.opts.initial_prompt, prompt.to_string());
+        let t = self.transcribe_in(pcm, lang);
+        self.opts.initial_prompt = saved;
+        t
+    }
+
     fn transcribe_in(&mut self, pcm: &[f32], lang: Option<&str>) -> Result<Transcript, SttError> {
         let started = Instant::now();
         let ctx = if self.opts.adaptive_window { audio_ctx_for(pcm.len()) } else { FULL_CTX };

@@ -13,6 +13,9 @@ use crate::onnx;
 
 /// openWakeWord ignores the first frames after start while its buffers hold only priming noise.
 const WARMUP_FRAMES: u64 = 5;
+/// After the score crosses the threshold, wait at most this many frames for its peak, so the
+/// detection carries the peak score (the second stage trusts high peaks without a check).
+const PEAK_WAIT: u8 = 3;
 
 struct Classifier {
     name: String,
@@ -24,6 +27,8 @@ struct Classifier {
     score: f32,
     /// True while the score is above threshold, so one utterance gives one detection.
     active: bool,
+    /// A crossing waiting for its peak: (peak score, frames waited).
+    pending: Option<(f32, u8)>,
 }
 
 pub struct OpenWakeWord {
@@ -59,6 +64,7 @@ impl OpenWakeWord {
                         threshold,
                         score: 0.0,
                         active: false,
+                        pending: None,
                     });
                 }
                 WakeRef::Personal { file, .. } => personal.push((Personal::open(file)?, false)),
@@ -86,8 +92,19 @@ impl WakeWord for OpenWakeWord {
             let (_, data) = out[0].try_extract_tensor::<f32>().map_err(onnx::run_err(&c.name))?;
             c.score = if warm { data[0] } else { 0.0 };
             let above = c.score >= c.threshold;
-            if above && !c.active && best.as_ref().is_none_or(|b| b.score < c.score) {
-                best = Some(Detection { name: c.name.clone(), score: c.score });
+            if above && !c.active {
+                c.pending = Some((c.score, 0));
+            } else if let Some((peak, waited)) = c.pending {
+                c.pending = Some((peak.max(c.score), waited + 1));
+            }
+            // Report once the score stops rising, or after PEAK_WAIT frames.
+            if let Some((peak, waited)) = c.pending
+                && (c.score < peak || waited >= PEAK_WAIT)
+            {
+                c.pending = None;
+                if best.as_ref().is_none_or(|b| b.score < peak) {
+                    best = Some(Detection { name: c.name.clone(), score: peak });
+                }
             }
             c.active = above;
         }
