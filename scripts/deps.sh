@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian/Raspberry Pi OS packages Sori needs, only those missing.
-#   scripts/deps.sh          build + run: compiler tools for whisper.cpp, ALSA headers, espeak-ng
-#   scripts/deps.sh --test   also what the tests use: PulseAudio (virtual mic/speaker), sox
+#   scripts/deps.sh          build + run: compiler tools for whisper.cpp, ALSA headers, espeak-ng, sox
+#   scripts/deps.sh --test   also what the tests use: PulseAudio (virtual mic/speaker),
+#                            systemd (systemd-analyze checks the unit)
 set -euo pipefail
 
-pkgs=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng alsa-utils ca-certificates)
+pkgs=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng alsa-utils sox ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins sox)
+  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins systemd)
 fi
 
 missing=()

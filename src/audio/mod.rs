@@ -26,7 +26,7 @@ pub enum AudioError {
     BadFile { path: String, reason: String },
     #[error("no audio device named `{name}`; available: {available}. Run `sori devices` to list them")]
     NoSuchDevice { name: String, available: String },
-    #[error("no {0} device found. Without a microphone or speaker use the wav or null backends: `--set audio.input=wav --set audio.input_file=FILE.wav`, `--set audio.output=null`; `sori transcribe FILE.wav` needs no device")]
+    #[error("no {0} device found. Without a microphone or speaker, run on files: `sori run --input FILE.wav --output reply.wav`, or use the wav/null backends (`--set audio.output=null`); `sori transcribe FILE.wav` needs no device")]
     NoDevice(&'static str),
     #[error("audio device error: {0}. If the device is busy or permission is denied, add the user to the `audio` group")]
     Device(String),

@@ -18,6 +18,13 @@ pub enum WakewordCommand {
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
+        /// Apply the second stage (whisper confirms borderline detections), as `sori run` does
+        /// with `wake.verify = true`.
+        #[arg(long)]
+        verify: bool,
+        /// Also run the VAD on every frame, as the always-on loop does (for CPU measurements).
+        #[arg(long)]
+        vad: bool,
     },
     /// Make a personal wake word (any language) from 3-8 recordings of the phrase.
     Add {
@@ -63,7 +70,7 @@ pub fn run(cfg: &Config, cmd: WakewordCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        WakewordCommand::Test { files, json } => test(cfg, &files, json),
+        WakewordCommand::Test { files, json, verify, vad } => test(cfg, &files, json, verify, vad),
         WakewordCommand::Add { name, samples, force } => {
             let clips = samples
                 .iter()
@@ -119,22 +126,50 @@ fn add(cfg: &Config, name: &str, clips: &[Vec<i16>], force: bool) -> anyhow::Res
     Ok(())
 }
 
-fn test(cfg: &Config, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+fn test(cfg: &Config, files: &[PathBuf], json: bool, verify: bool, with_vad: bool) -> anyhow::Result<()> {
+    use sori::stt::Stt;
+    use sori::vad::Vad;
     if files.is_empty() {
         anyhow::bail!("give WAV files to score");
     }
     let mut det = wake::load(cfg)?;
+    let mut vad = if with_vad { Some(sori::vad::SileroVad::load(&cfg.models_dir())?) } else { None };
+    let mut stt = if verify { Some(sori::load_stt(cfg)?) } else { None };
+    // A second of silence on each side, as if the clip came in a stream; more than the
+    // classifier's 1.3 s window separates one file from the next.
+    let pad = 16_000usize.div_ceil(wake::FRAME) * wake::FRAME;
     for f in files {
         let pcm = audio::wav::load_16k_mono(f)?;
-        // Half a second of silence on each side, as if the clip came in a stream.
-        let mut samples = vec![0i16; 8000];
+        let mut samples = vec![0i16; pad];
         samples.extend(pcm.iter().map(|&s| audio::f32_to_i16(s)));
-        samples.resize(samples.len().div_ceil(wake::FRAME) * wake::FRAME + 8000usize.div_ceil(wake::FRAME) * wake::FRAME, 0);
+        samples.resize(samples.len().div_ceil(wake::FRAME) * wake::FRAME + pad, 0);
         let mut best: Vec<(String, f32, u64)> = Vec::new();
         let mut detections = Vec::new();
+        let mut confirmed = 0;
+        // As in `sori run`: a detection within the refractory period of the last one is the same wake.
+        let refractory = (cfg.wake.refractory_ms as usize).div_ceil(80);
+        let mut last: Option<usize> = None;
         for (i, frame) in samples.chunks_exact(wake::FRAME).enumerate() {
-            if let Some(d) = det.process(frame)? {
-                detections.push((d.name, i as u64 * 80));
+            if let Some(v) = vad.as_mut() {
+                v.process(frame)?;
+            }
+            if let Some(d) = det.process(frame)?
+                && last.is_none_or(|l| i - l > refractory)
+            {
+                last = Some(i);
+                let mut ok = true;
+                if let (Some(stt), Some(key)) = (stt.as_mut(), wake::verify::key_word(&d.name))
+                    && d.score < wake::verify::CONFIDENT
+                {
+                    let end = (i + 1) * wake::FRAME;
+                    let start = end.saturating_sub(25 * wake::FRAME);
+                    let clip: Vec<f32> = samples[start..end].iter().map(|&s| s as f32 / 32768.0).collect();
+                    let t = stt.transcribe_prompted(&clip, Some("en"), &wake::verify::prompt(key))?;
+                    ok = wake::verify::heard(key, &t.text);
+                    tracing::debug!(file = %f.display(), heard = %t.text, ok, "second stage");
+                }
+                confirmed += usize::from(ok);
+                detections.push((d.name, d.score, ok));
             }
             for (n, s) in det.scores() {
                 match best.iter_mut().find(|(b, _, _)| *b == n) {
@@ -147,10 +182,16 @@ fn test(cfg: &Config, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
         if json {
             let scores: serde_json::Map<String, serde_json::Value> =
                 best.iter().map(|(n, s, _)| (n.clone(), serde_json::json!(s))).collect();
-            println!("{}", serde_json::json!({"file": f, "scores": scores, "detections": detections.len()}));
+            let list: Vec<serde_json::Value> =
+                detections.iter().map(|(n, s, ok)| serde_json::json!({"name": n, "score": s, "confirmed": ok})).collect();
+            println!(
+                "{}",
+                serde_json::json!({"file": f, "scores": scores, "detections": detections.len(), "confirmed": confirmed, "list": list})
+            );
         } else {
             let parts: Vec<String> = best.iter().map(|(n, s, ms)| format!("{n} {s:.3} @{ms}ms")).collect();
-            println!("{}\t{}\t{} detection(s)", f.display(), parts.join("  "), detections.len());
+            let conf = if verify { format!(", {confirmed} confirmed") } else { String::new() };
+            println!("{}\t{}\t{} detection(s){conf}", f.display(), parts.join("  "), detections.len());
         }
     }
     Ok(())

@@ -15,7 +15,8 @@ use crate::onnx;
 const WARMUP_FRAMES: u64 = 5;
 /// After the score crosses the threshold, wait at most this many frames for its peak, so the
 /// detection carries the peak score (the second stage trusts high peaks without a check).
-const PEAK_WAIT: u8 = 3;
+/// A score that is already confident is reported at once.
+const PEAK_WAIT: u8 = 5;
 
 struct Classifier {
     name: String,
@@ -99,7 +100,7 @@ impl WakeWord for OpenWakeWord {
             }
             // Report once the score stops rising, or after PEAK_WAIT frames.
             if let Some((peak, waited)) = c.pending
-                && (c.score < peak || waited >= PEAK_WAIT)
+                && (c.score < peak || waited >= PEAK_WAIT || peak >= super::verify::CONFIDENT)
             {
                 c.pending = None;
                 if best.as_ref().is_none_or(|b| b.score < peak) {
