@@ -72,6 +72,9 @@ pub struct Playback {
     ended: AtomicU64,
 }
 
+/// Frames fed to the VAD to warm it up when it starts (0.48 s).
+const VAD_WARMUP: usize = 6;
+
 /// After Sori's own sound ends, VAD ignores this many frames (earcon tails, 160 ms)…
 const VAD_TAIL: u64 = 2;
 /// …and the wake word this many (1.3 s): its classifier looks back that far.
@@ -131,12 +134,14 @@ pub async fn run(
     let (ack_tx, ack_rx) = std_mpsc::channel::<()>();
     let lockstep = opts.finite && !opts.realtime;
     let playing = Arc::new(Playback::new());
+    // Set by the actor while the state needs voice activity (not while idle: saves CPU).
+    let vad_on = Arc::new(AtomicBool::new(false));
     let listener = {
-        let (tx, quit, playing) = (tx.clone(), quit.clone(), playing.clone());
+        let (tx, quit, playing, vad_on) = (tx.clone(), quit.clone(), playing.clone(), vad_on.clone());
         let realtime = opts.realtime || !opts.finite;
         std::thread::Builder::new()
             .name("sori-listen".into())
-            .spawn(move || listen(source, reopen, wake, vad, tx, quit, playing, lockstep.then_some(ack_rx), realtime && opts.finite))
+            .spawn(move || listen(source, reopen, wake, vad, tx, quit, playing, lockstep.then_some(ack_rx), realtime && opts.finite, vad_on))
             .map_err(|e| e.to_string())?
     };
     let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
@@ -166,7 +171,12 @@ pub async fn run(
                 ack_owed = lockstep;
                 Input::Frame(frame)
             }
-            Msg::Input(i) => i,
+            Msg::Input(i) => {
+                if let Input::Transcribed { speculative, result: Ok(t), .. } = &i {
+                    tracing::debug!(speculative, audio_ms = t.audio_ms, stt_ms = t.stt_ms, "transcript ready");
+                }
+                i
+            }
             Msg::Publish { run, kind } => {
                 events.publish(run, m.audio_ms(), kind);
                 continue;
@@ -187,6 +197,7 @@ pub async fn run(
                     let _ = speak_tx.send(SpeakJob::Earcon(e));
                 }
                 Effect::Transcribe { run, audio, speculative } => {
+                    tracing::debug!(run, speculative, ms = audio.len() / 16, "transcribing");
                     let _ = stt_tx.send(SttJob::Command { run, audio, speculative });
                 }
                 Effect::Verify { run, audio, key } => {
@@ -232,6 +243,7 @@ pub async fn run(
                 }
             }
         }
+        vad_on.store(!matches!(m.state, State::Idle | State::Transcribing { .. } | State::Handling { .. }), Ordering::Relaxed);
         let busy = m.unverified.is_some() || matches!(m.state, State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. });
         if ack_owed && !busy {
             ack_owed = false;
@@ -267,8 +279,11 @@ fn listen(
     playing: Arc<Playback>,
     ack: Option<std_mpsc::Receiver<()>>,
     pace: bool,
+    vad_on: Arc<AtomicBool>,
 ) {
     let mut samples = vec![0i16; FRAME];
+    let mut recent: std::collections::VecDeque<Vec<i16>> = std::collections::VecDeque::with_capacity(VAD_WARMUP);
+    let mut vad_was_on = false;
     let mut eof = false;
     let started = Instant::now();
     let mut n: u64 = 0;
@@ -308,10 +323,6 @@ fn listen(
             tracing::warn!(total = source.dropped_samples(), "audio input overflowed: Sori fell behind and dropped audio");
             dropped = source.dropped_samples();
         }
-        let prob = vad.process(&samples).unwrap_or_else(|e| {
-            tracing::warn!("VAD failed: {e}");
-            0.0
-        });
         let mut detection = wake.process(&samples).unwrap_or_else(|e| {
             tracing::warn!("wake word failed: {e}");
             None
@@ -322,6 +333,30 @@ fn listen(
             tracing::info!(name = %d.name, score = d.score, "wake word heard while Sori was playing sound: ignored as its own voice");
             detection = None;
         }
+        // Idle needs only the wake word: the VAD runs from a detection until the actor is idle
+        // again, warmed up on the last frames so its state is current when it starts.
+        if detection.is_some() {
+            vad_on.store(true, Ordering::Relaxed);
+        }
+        let prob = if vad_on.load(Ordering::Relaxed) {
+            if !vad_was_on {
+                vad.reset();
+                for f in &recent {
+                    let _ = vad.process(f);
+                }
+            }
+            vad.process(&samples).unwrap_or_else(|e| {
+                tracing::warn!("VAD failed: {e}");
+                0.0
+            })
+        } else {
+            0.0
+        };
+        vad_was_on = vad_on.load(Ordering::Relaxed);
+        if recent.len() == VAD_WARMUP {
+            recent.pop_front();
+        }
+        recent.push_back(samples.clone());
         let gated = playing.within(VAD_TAIL);
         tracing::trace!(prob, gated, "frame");
         let frame = Frame { samples: samples.clone(), vad: prob, wake: detection, playing: gated };
@@ -348,7 +383,24 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
     std::thread::Builder::new()
         .name("sori-stt".into())
         .spawn(move || {
-            while let Ok(job) = rx.recv() {
+            let mut queue = std::collections::VecDeque::new();
+            loop {
+                if queue.is_empty() {
+                    match rx.recv() {
+                        Ok(j) => queue.push_back(j),
+                        Err(_) => return,
+                    }
+                }
+                queue.extend(rx.try_iter());
+                // A speculation followed by a newer job is stale (more speech came): skip it, as
+                // whisper runs one job at a time and stale work would delay the answer.
+                let job = queue.pop_front().expect("not empty");
+                if let SttJob::Command { run, speculative: true, .. } = &job
+                    && queue.iter().any(|j| matches!(j, SttJob::Command { .. }))
+                {
+                    tracing::debug!(run, "stale speculative transcription skipped");
+                    continue;
+                }
                 match job {
                     SttJob::Verify { run, audio, key } => {
                         let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();

@@ -99,6 +99,7 @@ impl WhisperStt {
         p.set_print_timestamps(false);
         p.set_suppress_nst(true);
         p.set_audio_ctx(audio_ctx);
+
         // A hard cap on tokens: ~10 tokens per second of speech is generous even for Korean.
         let secs = pcm.len() as f32 / 16_000.0;
         p.set_max_tokens((16.0 + secs * 10.0) as i32);
