@@ -1,9 +1,11 @@
 """Wake word + loop benchmark (driven by bench/wake.sh). Sori and Python openWakeWord score the
 same clips, each padded with a second of silence on both sides as in a stream."""
-import json, os, resource, subprocess, sys, tempfile, time, wave
+import json, os, resource, subprocess, sys, tempfile, textwrap, time, wave
 import numpy as np
 
 EVAL, OUT = sys.argv[1], sys.argv[2]
+# ONLY=cpu,loop runs some sections (accuracy, cpu, loop); all by default.
+ONLY = os.environ.get("ONLY", "accuracy,cpu,loop").split(",")
 SORI = "target/release/sori"
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(EVAL, "manifest.tsv"))][1:]
 path = lambda r: os.path.join(EVAL, r[0])
@@ -63,111 +65,134 @@ def py_test(files):
         res.append({k.split("_v0")[0]: len(v) for k, v in dets.items()})
     return res
 
-lines = ["# Wake word benchmark", "", f"Machine: {os.uname().machine}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}.", ""]
-print("scoring alexa clips …", file=sys.stderr)
-s_alexa = sori_test(alexa, ["alexa"], True)
-p_alexa = py_test(alexa)
-print("scoring hey jarvis clips …", file=sys.stderr)
-s_jarvis = sori_test(jarvis, ["hey_jarvis"], True)
-p_jarvis = py_test(jarvis)
-print("scoring non-wake audio …", file=sys.stderr)
-neg = others + other_wake
-s_neg = sori_test(neg, ["hey_jarvis", "alexa"], True)
-p_neg = py_test(neg)
-s_bare = sori_test(bare_jarvis, ["hey_jarvis"], True)
-p_bare = py_test(bare_jarvis)
-hours = (dur(neg) + 2 * len(neg)) / 3600
-
-lines += ["## False rejects and false accepts", "",
-          f"Positives: {len(alexa)} real \"alexa\" clips, {len(jarvis)} \"hey jarvis\" clips. Non-wake audio: "
-          f"{len(neg)} clips, {hours * 60:.1f} min (speech in 7 languages, read sentences, digits, music, and the "
-          f"other wake phrases: computer, smart mirror, snowboy, view glass, …). Confusables: {len(bare_jarvis)} bare \"jarvis\" clips.", "",
-          "| | alexa FRR | hey_jarvis FRR | alexa FA/h | hey_jarvis FA/h | bare \"jarvis\" → hey_jarvis |", "|---|---|---|---|---|---|"]
-def row(name, fr_a, fr_j, fa_a, fa_j, bare):
-    lines.append(f"| {name} | {fr_a}/{len(alexa)} ({100 * fr_a / len(alexa):.1f} %) | {fr_j}/{len(jarvis)} | {fa_a / hours:.2f} ({fa_a}) | {fa_j / hours:.2f} ({fa_j}) | {bare}/{len(bare_jarvis)} |")
-row("Python openWakeWord 0.4.0", sum(1 for r in p_alexa if r["alexa"] == 0), sum(1 for r in p_jarvis if r["hey_jarvis"] == 0),
-    sum(r["alexa"] for r in p_neg), sum(r["hey_jarvis"] for r in p_neg), sum(1 for r in p_bare if r["hey_jarvis"]))
-row("Sori, first stage only", missed(s_alexa, "alexa", False), missed(s_jarvis, "hey_jarvis", False),
-    count(s_neg, "alexa", False), count(s_neg, "hey_jarvis", False), sum(1 for r in s_bare if count([r], "hey_jarvis", False)))
-row("Sori with second stage (default)", missed(s_alexa, "alexa", True), missed(s_jarvis, "hey_jarvis", True),
-    count(s_neg, "alexa", True), count(s_neg, "hey_jarvis", True), sum(1 for r in s_bare if count([r], "hey_jarvis", True)))
-lines.append("")
-
-# --- CPU per hour of audio: the always-on path on one long stream ---
-print("measuring CPU …", file=sys.stderr)
 tmp = tempfile.mkdtemp()
-long = os.path.join(tmp, "long.wav")
-chunks = [load16(f) for f in others if wave.open(f).getframerate() == 16000]
-stream = np.concatenate([np.concatenate([c, np.zeros(4800, np.int16)]) for c in chunks])
-with wave.open(long, "wb") as w:
-    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(stream.tobytes())
-secs = len(stream) / 16000
+lines = ["# Wake word benchmark", "", f"Machine: {os.uname().machine}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}.", ""]
 
-def cpu_of(cmd):
-    t = subprocess.run(["/usr/bin/time", "-f", "%U %S %M"] + cmd, capture_output=True, text=True, check=True)
-    u, s, m = t.stderr.strip().splitlines()[-1].split()
-    return float(u) + float(s), int(m)
+def accuracy():
+  global lines
+  print("scoring alexa clips …", file=sys.stderr)
+  s_alexa = sori_test(alexa, ["alexa"], True)
+  p_alexa = py_test(alexa)
+  print("scoring hey jarvis clips …", file=sys.stderr)
+  s_jarvis = sori_test(jarvis, ["hey_jarvis"], True)
+  p_jarvis = py_test(jarvis)
+  print("scoring non-wake audio …", file=sys.stderr)
+  neg = others + other_wake
+  s_neg = sori_test(neg, ["hey_jarvis", "alexa"], True)
+  p_neg = py_test(neg)
+  s_bare = sori_test(bare_jarvis, ["hey_jarvis"], True)
+  p_bare = py_test(bare_jarvis)
+  hours = (dur(neg) + 2 * len(neg)) / 3600
 
-# Start-up (loading the models) is measured on a 1 s file and subtracted.
-short = os.path.join(tmp, "short.wav")
-with wave.open(short, "wb") as w:
-    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(np.zeros(16000, np.int16).tobytes())
-words = ["--set", 'wake.words=["hey_jarvis","alexa"]']
-s0, _ = cpu_of([SORI, "wakeword", "test", "--vad"] + words + [short])
-s1, s_rss = cpu_of([SORI, "wakeword", "test", "--vad"] + words + [long])
-s_nv0, _ = cpu_of([SORI, "wakeword", "test"] + words + [short])
-s_nv1, _ = cpu_of([SORI, "wakeword", "test"] + words + [long])
-pyscript = os.path.join(tmp, "py.py")
-open(pyscript, "w").write(f"""
-import sys, wave, numpy as np
-from openwakeword.model import Model
-m = Model(wakeword_model_paths=["{M}hey_jarvis_v0.1.onnx", "{M}alexa_v0.1.onnx"])
-w = wave.open(sys.argv[1]); a = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-for i in range(0, len(a) - 1279, 1280):
-    m.predict(a[i:i + 1280])
-""")
-p0, _ = cpu_of([sys.executable, pyscript, short])
-p1, p_rss = cpu_of([sys.executable, pyscript, long])
-per_h = lambda c1, c0: (c1 - c0) / secs * 3600
-sori_h, sori_nv_h, py_h = per_h(s1, s0), per_h(s_nv1, s_nv0), per_h(p1, p0)
-lines += ["## CPU per hour of audio (always-on path)", "",
-          f"One {secs / 60:.1f} min stream of the non-wake audio; CPU time (user+sys) after model loading, scaled to an hour.", "",
-          "| | CPU-s per hour of audio | ratio | peak RSS |", "|---|---|---|---|",
-          f"| Python openWakeWord (hey_jarvis + alexa) | {py_h:.0f} | 1.00 | {p_rss / 1024:.0f} MB |",
-          f"| Sori wake word only (hey_jarvis + alexa) | {sori_nv_h:.0f} | {sori_nv_h / py_h:.2f} | |",
-          f"| Sori wake word + Silero VAD | {sori_h:.0f} | {sori_h / py_h:.2f} | {s_rss / 1024:.0f} MB |", ""]
+  lines += ["## False rejects and false accepts", "",
+            f"Positives: {len(alexa)} real \"alexa\" clips, {len(jarvis)} \"hey jarvis\" clips. Non-wake audio: "
+            f"{len(neg)} clips, {hours * 60:.1f} min (speech in 7 languages, read sentences, digits, music, and the "
+            f"other wake phrases: computer, smart mirror, snowboy, view glass, …). Confusables: {len(bare_jarvis)} bare \"jarvis\" clips.", "",
+            "| | alexa FRR | hey_jarvis FRR | alexa FA/h | hey_jarvis FA/h | bare \"jarvis\" → hey_jarvis |", "|---|---|---|---|---|---|"]
+  def row(name, fr_a, fr_j, fa_a, fa_j, bare):
+      lines.append(f"| {name} | {fr_a}/{len(alexa)} ({100 * fr_a / len(alexa):.1f} %) | {fr_j}/{len(jarvis)} | {fa_a / hours:.2f} ({fa_a}) | {fa_j / hours:.2f} ({fa_j}) | {bare}/{len(bare_jarvis)} |")
+  row("Python openWakeWord 0.4.0", sum(1 for r in p_alexa if r["alexa"] == 0), sum(1 for r in p_jarvis if r["hey_jarvis"] == 0),
+      sum(r["alexa"] for r in p_neg), sum(r["hey_jarvis"] for r in p_neg), sum(1 for r in p_bare if r["hey_jarvis"]))
+  row("Sori, first stage only", missed(s_alexa, "alexa", False), missed(s_jarvis, "hey_jarvis", False),
+      count(s_neg, "alexa", False), count(s_neg, "hey_jarvis", False), sum(1 for r in s_bare if count([r], "hey_jarvis", False)))
+  row("Sori with second stage (default)", missed(s_alexa, "alexa", True), missed(s_jarvis, "hey_jarvis", True),
+      count(s_neg, "alexa", True), count(s_neg, "hey_jarvis", True), sum(1 for r in s_bare if count([r], "hey_jarvis", True)))
+  lines.append("")
 
-# --- The loop: endpointing and end of speech → first reply audio, real time ---
-print("running the loop in real time …", file=sys.stderr)
-cmds = [path(r) for r in rows if r[3] == "command" and r[1] == "en"][:6] + [path(r) for r in rows if r[3] == "sentence" and r[1] == "en"][:2]
-hey = jarvis[0]
-lat = []
-rss = 0
-for c in cmds:
-    a = np.concatenate([np.zeros(8000, np.int16), load16(hey), np.zeros(6400, np.int16), load16(c), np.zeros(40000, np.int16)])
-    true_end = (len(a) - 40000) / 16  # ms: the command file ends here (its own trailing silence is small)
-    loud = np.nonzero(np.abs(load16(c)) > 500)[0]
-    true_end = (8000 + len(load16(hey)) + 6400 + (loud[-1] if len(loud) else 0)) / 16
-    f = os.path.join(tmp, "cmd.wav"); ev = os.path.join(tmp, "ev.jsonl")
-    with wave.open(f, "wb") as w:
-        w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(a.tobytes())
-    t = subprocess.run(["/usr/bin/time", "-f", "%M", SORI, "run", "--input", f, "--events", ev, "--set", "audio.output=null", "--set", "stt.language=en"], capture_output=True, text=True)
-    rss = max(rss, int(t.stderr.strip().splitlines()[-1]))
-    e = [json.loads(l) for l in open(ev)]
-    g = lambda k: next((x for x in e if x["type"] == k), None)
-    if not (g("SpeechEnd") and g("TtsStart")):
-        lat.append(None); continue
-    se = g("SpeechEnd")
-    wall_end = se["time_ms"] - (se["audio_ms"] - true_end)
-    lat.append({"endpoint": se["audio_ms"] - true_end, "stt": g("SttEnd")["time_ms"] - se["time_ms"],
-                "handle": g("SkillEnd")["time_ms"] - g("SttEnd")["time_ms"], "tts": g("TtsStart")["time_ms"] - g("SkillEnd")["time_ms"],
-                "total": g("TtsStart")["time_ms"] - wall_end, "early": se["reason"] == "early"})
-ok = [l for l in lat if l]
-med = lambda k: float(np.median([l[k] for l in ok])) if ok else float("nan")
-lines += ["## The loop: end of speech → first reply audio", "",
-          f"{len(ok)}/{len(cmds)} spoken commands answered (real \"hey jarvis\" + real digits and sentences, `sori run --input` in real time, `stt.language=en`, whisper base, reply by espeak-ng). "
-          "Median per stage, ms; `endpoint` is true end of speech → `SpeechEnd` (trailing silence 600 ms).", "",
-          "| endpoint | STT after SpeechEnd | handle | TTS first audio | **end of speech → first reply audio** | peak RSS, whole daemon |", "|---|---|---|---|---|---|",
-          f"| {med('endpoint'):.0f} | {med('stt'):.0f} | {med('handle'):.0f} | {med('tts'):.0f} | **{med('total'):.0f}** | {rss / 1024:.0f} MB |", ""]
+if "accuracy" in ONLY:
+    accuracy()
+
+def section_cpu():
+    global lines
+    # --- CPU per hour of audio: the always-on path on one long stream ---
+    print("measuring CPU …", file=sys.stderr)
+    tmp = tempfile.mkdtemp()
+    long = os.path.join(tmp, "long.wav")
+    chunks = [load16(f) for f in others if wave.open(f).getframerate() == 16000]
+    stream = np.concatenate([np.concatenate([c, np.zeros(4800, np.int16)]) for c in chunks])
+    with wave.open(long, "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(stream.tobytes())
+    secs = len(stream) / 16000
+
+    def cpu_of(cmd):
+        t = subprocess.run(["/usr/bin/time", "-f", "%U %S %M"] + cmd, capture_output=True, text=True, check=True)
+        u, s, m = t.stderr.strip().splitlines()[-1].split()
+        return float(u) + float(s), int(m)
+
+    # Start-up (loading the models) is measured on a 1 s file and subtracted.
+    short = os.path.join(tmp, "short.wav")
+    with wave.open(short, "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(np.zeros(16000, np.int16).tobytes())
+    words = ["--set", 'wake.words=["hey_jarvis","alexa"]']
+    s0, _ = cpu_of([SORI, "wakeword", "test", "--vad"] + words + [short])
+    s1, s_rss = cpu_of([SORI, "wakeword", "test", "--vad"] + words + [long])
+    s_nv0, _ = cpu_of([SORI, "wakeword", "test"] + words + [short])
+    s_nv1, _ = cpu_of([SORI, "wakeword", "test"] + words + [long])
+    pyscript = os.path.join(tmp, "py.py")
+    open(pyscript, "w").write(textwrap.dedent(f"""
+    import sys, wave, numpy as np
+    from openwakeword.model import Model
+    m = Model(wakeword_model_paths=["{M}hey_jarvis_v0.1.onnx", "{M}alexa_v0.1.onnx"])
+    w = wave.open(sys.argv[1]); a = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    for i in range(0, len(a) - 1279, 1280):
+        m.predict(a[i:i + 1280])
+    """))
+    # The always-on path as shipped: `sori run` on the stream (no wake in it, so only the wake
+    # word runs; the VAD starts only after a detection).
+    d0, _ = cpu_of([SORI, "run", "--fast", "--input", short, "--set", "audio.output=null"] + words)
+    d1, d_rss = cpu_of([SORI, "run", "--fast", "--input", long, "--set", "audio.output=null"] + words)
+    p0, _ = cpu_of([sys.executable, pyscript, short])
+    p1, p_rss = cpu_of([sys.executable, pyscript, long])
+    per_h = lambda c1, c0: (c1 - c0) / secs * 3600
+    sori_h, sori_nv_h, py_h, d_h = per_h(s1, s0), per_h(s_nv1, s_nv0), per_h(p1, p0), per_h(d1, d0)
+    lines += ["## CPU per hour of audio (always-on path)", "",
+              f"One {secs / 60:.1f} min stream of the non-wake audio; CPU time (user+sys) after model loading, scaled to an hour.", "",
+              "| | CPU-s per hour of audio | ratio | peak RSS |", "|---|---|---|---|",
+              f"| Python openWakeWord (hey_jarvis + alexa) | {py_h:.0f} | 1.00 | {p_rss / 1024:.0f} MB |",
+              f"| Sori wake word only (hey_jarvis + alexa) | {sori_nv_h:.0f} | {sori_nv_h / py_h:.2f} | |",
+              f"| Sori wake word + Silero VAD on every frame | {sori_h:.0f} | {sori_h / py_h:.2f} | {s_rss / 1024:.0f} MB |",
+              f"| **`sori run`, the always-on path as shipped** (wake word; VAD only after a wake) | {d_h:.0f} | **{d_h / py_h:.2f}** | {d_rss / 1024:.0f} MB (incl. whisper) |", ""]
+
+if "cpu" in ONLY:
+    section_cpu()
+
+def section_loop():
+    global lines
+    # --- The loop: endpointing and end of speech → first reply audio, real time ---
+    print("running the loop in real time …", file=sys.stderr)
+    cmds = [path(r) for r in rows if r[3] == "command" and r[1] == "en"][:6] + [path(r) for r in rows if r[3] == "sentence" and r[1] == "en"][:2]
+    hey = jarvis[0]
+    lat = []
+    rss = 0
+    for c in cmds:
+        a = np.concatenate([np.zeros(8000, np.int16), load16(hey), np.zeros(6400, np.int16), load16(c), np.zeros(40000, np.int16)])
+        true_end = (len(a) - 40000) / 16  # ms: the command file ends here (its own trailing silence is small)
+        loud = np.nonzero(np.abs(load16(c)) > 500)[0]
+        true_end = (8000 + len(load16(hey)) + 6400 + (loud[-1] if len(loud) else 0)) / 16
+        f = os.path.join(tmp, "cmd.wav"); ev = os.path.join(tmp, "ev.jsonl")
+        with wave.open(f, "wb") as w:
+            w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(a.tobytes())
+        t = subprocess.run(["/usr/bin/time", "-f", "%M", SORI, "run", "--input", f, "--events", ev, "--set", "audio.output=null", "--set", "stt.language=en"], capture_output=True, text=True)
+        rss = max(rss, int(t.stderr.strip().splitlines()[-1]))
+        e = [json.loads(l) for l in open(ev)]
+        g = lambda k: next((x for x in e if x["type"] == k), None)
+        if not (g("SpeechEnd") and g("TtsStart")):
+            lat.append(None); continue
+        se = g("SpeechEnd")
+        wall_end = se["time_ms"] - (se["audio_ms"] - true_end)
+        lat.append({"endpoint": se["audio_ms"] - true_end, "stt": g("SttEnd")["time_ms"] - se["time_ms"],
+                    "handle": g("SkillEnd")["time_ms"] - g("SttEnd")["time_ms"], "tts": g("TtsStart")["time_ms"] - g("SkillEnd")["time_ms"],
+                    "total": g("TtsStart")["time_ms"] - wall_end, "early": se["reason"] == "early"})
+    ok = [l for l in lat if l]
+    med = lambda k: float(np.median([l[k] for l in ok])) if ok else float("nan")
+    lines += ["## The loop: end of speech → first reply audio", "",
+              f"{len(ok)}/{len(cmds)} spoken commands answered (real \"hey jarvis\" + real digits and sentences, `sori run --input` in real time, `stt.language=en`, whisper base, reply by espeak-ng). "
+              "Median per stage, ms; `endpoint` is true end of speech → `SpeechEnd` (trailing silence 600 ms).", "",
+              "| endpoint | STT after SpeechEnd | handle | TTS first audio | **end of speech → first reply audio** | peak RSS, whole daemon |", "|---|---|---|---|---|---|",
+              f"| {med('endpoint'):.0f} | {med('stt'):.0f} | {med('handle'):.0f} | {med('tts'):.0f} | **{med('total'):.0f}** | {rss / 1024:.0f} MB |", ""]
+
+if "loop" in ONLY:
+    section_loop()
+
 open(OUT, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
