@@ -248,6 +248,8 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
                 let follow = reply.expects_answer && !cut && m.settings.follow_up > 0 && !m.muted;
                 fx.push(Effect::Emit { run, kind: EventKind::TtsEnd { cut } });
                 if follow {
+                    // The answer's pre-roll must come from after the reply, not before it.
+                    m.pre_roll.clear();
                     m.state = State::FollowUp { run, left: m.settings.follow_up };
                 } else {
                     end_run(&mut m, run, if cut { "stopped" } else { "answered" }, &mut fx);
@@ -391,7 +393,7 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
             } else if f.vad >= m.settings.vad_on {
                 let run2 = m.next_run;
                 m.next_run += 1;
-                fx.push(Effect::Emit { run: run, kind: EventKind::RunEnd { outcome: "answered".into() } });
+                fx.push(Effect::Emit { run, kind: EventKind::RunEnd { outcome: "answered".into() } });
                 fx.push(Effect::Emit { run: run2, kind: EventKind::RunStart { follow_up: true } });
                 let keep = m.settings.pre_roll.min(m.pre_roll.len());
                 let audio: Vec<i16> = m.pre_roll.iter().skip(m.pre_roll.len() - keep).flatten().copied().collect();
