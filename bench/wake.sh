@@ -3,16 +3,7 @@
 # openWakeWord (openwakeword 0.4.0 + onnxruntime from PyPI) in one run. Writes
 # bench/results/wake.md; copy the tables into docs/benchmarks.md with the machine and date.
 #   bench/wake.sh [EVAL_DIR]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-EVAL=${1:-../shared/eval}
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/sori
-B=$CACHE/bench
-mkdir -p "$B" bench/results
-
-scripts/deps.sh
-command -v /usr/bin/time >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get install -y -qq time >/dev/null || sudo apt-get install -y -qq time >/dev/null; }
-cargo build --release --locked
+source "$(dirname "$0")/prepare.sh" "$@"
 target/release/sori models fetch --only whisper,wakeword,vad,onnxruntime
 
 if [[ ! -x $B/venv/bin/python ]]; then

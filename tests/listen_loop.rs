@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::pulse::{Pulse, wait_for_line};
+use common::pulse::{Pulse, follow_until};
 use common::*;
 
 /// Concatenates WAVs (all at `rate`, mono 16-bit) with `gap_ms` of silence around and between.
@@ -74,7 +74,9 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
     }
 }
 
-fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> Child {
+/// Starts `sori run` on the virtual devices and waits for its capture stream; returns the
+/// process and its later log lines.
+fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut child = sori()
         .env("PULSE_SERVER", &pulse.server)
         .args(["run", "--events"])
@@ -86,11 +88,13 @@ fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    if let Err(e) = wait_for_line(&mut child, "capture stream started", Duration::from_secs(90)) {
-        let _ = child.kill();
-        panic!("{e}");
+    match follow_until(&mut child, "capture stream started", Duration::from_secs(90)) {
+        Ok(log) => (child, log),
+        Err(e) => {
+            let _ = child.kill();
+            panic!("{e}");
+        }
     }
-    child
 }
 
 #[test]
@@ -110,7 +114,7 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
         utterances.push(u);
     }
     let ev_path = d.join("events.jsonl");
-    let mut child = start_daemon(&pulse, &ev_path, &[]);
+    let (mut child, _log) = start_daemon(&pulse, &ev_path, &[]);
     let mut heard = Vec::new();
     for (i, u) in utterances.iter().enumerate() {
         let h = d.join(format!("speaker{i}.wav"));
@@ -169,38 +173,14 @@ fn sori_does_not_wake_on_its_own_voice() {
     espeak("repeat after me, hey jarvis", "en-us", &c);
     splice(&[&w, &c], 500, 22_050, &u);
     let ev_path = d.join("events.jsonl");
-    let mut child = sori()
-        .env("PULSE_SERVER", &pulse.server)
-        .args(["run", "--events"])
-        .arg(&ev_path)
-        .args(["--set", "stt.language=en"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for l in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    let mut log = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !log.iter().any(|l: &String| l.contains("capture stream started")) {
-        assert!(Instant::now() < deadline, "{log:#?}");
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
-            log.push(l);
-        }
-    }
+    let (mut child, log) = start_daemon(&pulse, &ev_path, &[]);
     pulse.speak_into_mic(&u);
     wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(60));
     // Give any echo of the reply time to arrive and be (wrongly) detected.
     std::thread::sleep(Duration::from_secs(3));
     let status = terminate(&mut child);
     assert!(status.success());
-    log.extend(rx.try_iter());
+    let log: Vec<String> = log.try_iter().collect();
     let ev = events(&ev_path);
     let reply = of_type(&ev, "SkillEnd")[0]["speech"].as_str().unwrap().to_lowercase();
     assert!(reply.contains("jarvis"), "the reply should say the wake word: {reply:?}");

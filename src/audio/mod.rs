@@ -54,7 +54,7 @@ impl Clip {
 
     /// Samples as f32 in [-1, 1], as whisper wants them.
     pub fn to_f32(&self) -> Vec<f32> {
-        self.samples.iter().map(|&s| s as f32 / 32768.0).collect()
+        i16_to_f32(&self.samples)
     }
 }
 
@@ -143,6 +143,11 @@ pub fn open_sink(cfg: &AudioConfig) -> Result<Box<dyn AudioSink>, AudioError> {
         "null" => Ok(Box::new(null::NullSink)),
         other => Err(AudioError::NotCompiled(other.to_string())),
     }
+}
+
+/// i16 samples → f32 in [-1, 1], as whisper wants them.
+pub fn i16_to_f32(samples: &[i16]) -> Vec<f32> {
+    samples.iter().map(|&s| s as f32 / 32768.0).collect()
 }
 
 /// f32 in [-1, 1] → i16, clipping.

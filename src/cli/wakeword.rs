@@ -163,7 +163,7 @@ fn test(cfg: &Config, files: &[PathBuf], json: bool, verify: bool, with_vad: boo
                 {
                     let end = (i + 1) * wake::FRAME;
                     let start = end.saturating_sub(25 * wake::FRAME);
-                    let clip: Vec<f32> = samples[start..end].iter().map(|&s| s as f32 / 32768.0).collect();
+                    let clip = audio::i16_to_f32(&samples[start..end]);
                     let t = stt.transcribe_prompted(&clip, Some("en"), &wake::verify::prompt(key))?;
                     ok = wake::verify::heard(key, &t.text);
                     tracing::debug!(file = %f.display(), heard = %t.text, ok, "second stage");

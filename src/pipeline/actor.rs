@@ -403,7 +403,7 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                 }
                 match job {
                     SttJob::Verify { run, audio, key } => {
-                        let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
+                        let pcm = crate::audio::i16_to_f32(&audio);
                         // Pretrained wake words are English phrases.
                         let (ok, heard) = match stt.transcribe_prompted(&pcm, Some("en"), &crate::wake::verify::prompt(key)) {
                             Ok(t) => (crate::wake::verify::heard(key, &t.text), t.text),
@@ -418,7 +418,7 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                     }
                     SttJob::Command { run, audio, speculative } => {
                         save_for_debugging(run, speculative, &audio);
-                        let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
+                        let pcm = crate::audio::i16_to_f32(&audio);
                         let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
                         let complete = match &result {
                             Ok(t) => handler.lock().map(|h| h.is_complete(&t.text)).unwrap_or(false),
@@ -429,7 +429,7 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                         }
                     }
                     SttJob::StopCheck { run, audio } => {
-                        let pcm: Vec<f32> = audio.iter().map(|&s| s as f32 / 32768.0).collect();
+                        let pcm = crate::audio::i16_to_f32(&audio);
                         if let Ok(t) = stt.transcribe(&pcm) {
                             tracing::debug!(text = %t.text, "overheard while speaking");
                             let _ = tx.blocking_send(Msg::Input(Input::Overheard { run, text: t.text }));

@@ -352,10 +352,7 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                     }
                     // The end of the wake phrase is in the pre-roll; keep it, whisper copes, and
                     // a command said in one breath is not clipped.
-                    let keep = m.settings.pre_roll.min(m.pre_roll.len());
-                    let audio: Vec<i16> = m.pre_roll.iter().skip(m.pre_roll.len() - keep).flatten().copied().collect();
-                    m.pre_roll.clear();
-                    listening(run, audio, f.vad < m.settings.vad_off)
+                    listening(run, take_pre_roll(m), f.vad < m.settings.vad_off)
                 }
                 None => State::Idle,
             }
@@ -395,9 +392,7 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                 m.next_run += 1;
                 fx.push(Effect::Emit { run, kind: EventKind::RunEnd { outcome: "answered".into() } });
                 fx.push(Effect::Emit { run: run2, kind: EventKind::RunStart { follow_up: true } });
-                let keep = m.settings.pre_roll.min(m.pre_roll.len());
-                let audio: Vec<i16> = m.pre_roll.iter().skip(m.pre_roll.len() - keep).flatten().copied().collect();
-                m.pre_roll.clear();
+                let audio = take_pre_roll(m);
                 listen(m, run2, audio, 1, 0, 0, false, None, true, fx)
             } else if left <= 1 {
                 end_run(m, run, "answered", fx);
@@ -435,6 +430,14 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
             s
         }
     };
+}
+
+/// The start of a new command: the last `pre_roll` frames; the history is then spent.
+fn take_pre_roll(m: &mut Machine) -> Vec<i16> {
+    let skip = m.pre_roll.len().saturating_sub(m.settings.pre_roll);
+    let audio = m.pre_roll.iter().skip(skip).flatten().copied().collect();
+    m.pre_roll.clear();
+    audio
 }
 
 fn push_pre_roll(m: &mut Machine, samples: Vec<i16>) {

@@ -98,6 +98,13 @@ impl Recorder {
 /// Reads `child`'s stderr until a line contains `needle` (the error shows the lines seen).
 /// Keeps draining stderr in the background afterwards so the child never blocks.
 pub fn wait_for_line(child: &mut Child, needle: &str, timeout: Duration) -> Result<(), String> {
+    let rest = follow_until(child, needle, timeout)?;
+    std::thread::spawn(move || rest.iter().for_each(drop));
+    Ok(())
+}
+
+/// Like `wait_for_line`, but hands back the stderr lines that come after the one found.
+pub fn follow_until(child: &mut Child, needle: &str, timeout: Duration) -> Result<std::sync::mpsc::Receiver<String>, String> {
     let stderr = child.stderr.take().expect("stderr piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -109,10 +116,7 @@ pub fn wait_for_line(child: &mut Child, needle: &str, timeout: Duration) -> Resu
     let mut seen = Vec::new();
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(left) {
-            Ok(line) if line.contains(needle) => {
-                std::thread::spawn(move || rx.iter().for_each(drop));
-                return Ok(());
-            }
+            Ok(line) if line.contains(needle) => return Ok(rx),
             Ok(line) => seen.push(line),
             Err(_) => break,
         }
