@@ -91,7 +91,13 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
     let stt = tokio::task::spawn_blocking(move || crate::load_stt(&cfg2))
         .await
         .map_err(|e| DaemonError::Input(e.to_string()))??;
-    tracing::info!(ms = started.elapsed().as_millis() as u64, "models loaded");
+    let mut voices = crate::tts::Voices::from_config(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
+    // Loaded now so the first reply does not wait for its voice; a voice that cannot load has
+    // been logged and its language speaks with espeak-ng.
+    for lang in cfg.tts.voices.keys() {
+        let _ = voices.preload(lang);
+    }
+    tracing::info!(ms = started.elapsed().as_millis() as u64, voices = %voices.describe(), "models loaded");
 
     let (source, reopen) = open_input(cfg, opts.input.as_deref())?;
     let sink: Box<dyn audio::AudioSink> = match &opts.output {
@@ -113,7 +119,8 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
         wake: Box::new(wake),
         vad: Box::new(vad),
         stt: Box::new(stt),
-        tts: Box::new(crate::tts::espeak::Espeak::default()),
+        tts: Box::new(voices),
+        mixer: audio::mixer::Mixer::new(Some(audio::mixer::volume_file(&cfg.state_dir())), cfg.audio.volume, cfg.audio.duck_level),
         handler,
     };
     let options = Options {

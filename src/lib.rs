@@ -23,6 +23,7 @@ pub mod audio;
 pub mod config;
 pub mod daemon;
 pub mod doctor;
+pub mod lang;
 pub mod models;
 pub mod net;
 pub mod onnx;

@@ -101,6 +101,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Speak text on the speaker (or into a WAV) with the configured voice.
+    Say(cli::say::SayArgs),
+    /// Show or set the speaker volume of a running Sori (persists across restarts).
+    Volume {
+        /// 0-100, up, down, mute (music only), unmute, or show.
+        #[arg(value_parser = cli::say::parse_volume, default_value = "show")]
+        level: cli::say::VolumeArg,
+    },
     /// Wake words: list, test on recordings, make a personal one.
     Wakeword {
         #[command(subcommand)]
@@ -258,6 +266,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Models { command } => models(&cfg, command),
         Command::Wakeword { command } => cli::wakeword::run(&cfg, command),
+        Command::Say(args) => cli::say::say(&cfg, args),
+        Command::Volume { level } => cli::say::volume(&cfg, level),
     }
 }
 

@@ -3,6 +3,7 @@
 //! capture and rodio playback come with the `device-audio` feature.
 
 pub mod earcon;
+pub mod mixer;
 pub mod null;
 pub mod resample;
 pub mod wav;
@@ -102,6 +103,11 @@ pub trait AudioSink: Send {
     }
 
     fn describe(&self) -> String;
+
+    /// The device's music channel, mixed with what `play` plays (none for file/null sinks).
+    fn music_channel(&self) -> Option<mixer::MusicChannel> {
+        None
+    }
 }
 
 /// Every input backend name, compiled in or not (config validation catches typos either way).

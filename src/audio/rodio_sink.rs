@@ -1,5 +1,6 @@
-//! Speaker playback through rodio (on cpal/ALSA). Later the output mixer (reply speech,
-//! earcons, music with ducking) sits on the same rodio mixer.
+//! Speaker playback through rodio (on cpal/ALSA). Reply speech and earcons get a player each
+//! as they play; the music channel is one long-lived player on the same rodio mixer (see
+//! `audio::mixer` for volumes and ducking).
 
 use std::num::NonZero;
 
@@ -59,5 +60,9 @@ impl AudioSink for RodioSink {
 
     fn describe(&self) -> String {
         format!("rodio: {}", self.name)
+    }
+
+    fn music_channel(&self) -> Option<super::mixer::MusicChannel> {
+        Some(super::mixer::MusicChannel { player: std::sync::Arc::new(rodio::Player::connect_new(self.sink.mixer())) })
     }
 }

@@ -1,1 +1,2 @@
+pub mod say;
 pub mod wakeword;

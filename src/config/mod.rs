@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 mod listen;
+mod speak;
 
 pub use listen::{ListenConfig, StateConfig, WakeConfig};
+pub use speak::{PersonaConfig, TtsConfig};
 use serde::{Deserialize, Serialize};
 
 /// The example config shipped with Sori: every key, commented out, with its default.
@@ -38,6 +40,8 @@ pub struct Config {
     pub wake: WakeConfig,
     pub listen: ListenConfig,
     pub state: StateConfig,
+    pub tts: TtsConfig,
+    pub persona: PersonaConfig,
     pub log: LogConfig,
 }
 
@@ -69,6 +73,12 @@ pub struct AudioConfig {
     /// Capture buffer between the audio thread and Sori, in milliseconds; overflow drops audio
     /// (counted and logged), so raise it on a heavily loaded device.
     pub buffer_ms: u32,
+    /// Device volume (0-100) on first start; after that Sori keeps the last volume set by
+    /// voice or `sori volume` in the state directory.
+    pub volume: u8,
+    /// Music plays at this fraction of its volume while Sori listens or speaks (0 silences it,
+    /// 1 does not duck).
+    pub duck_level: f32,
 }
 
 impl Default for AudioConfig {
@@ -81,6 +91,8 @@ impl Default for AudioConfig {
             output_device: String::new(),
             output_file: String::new(),
             buffer_ms: 2000,
+            volume: 80,
+            duck_level: 0.2,
         }
     }
 }
@@ -279,6 +291,13 @@ impl Config {
             return Err(invalid("stt.window", format!("`{}` is not `auto` or `full`", s.window)));
         }
         listen::validate(&self.wake, &self.listen)?;
+        speak::validate(&self.tts, &self.persona)?;
+        if self.audio.volume > 100 {
+            return Err(invalid("audio.volume", format!("{} is out of range; use 0 to 100", self.audio.volume)));
+        }
+        if !(0.0..=1.0).contains(&self.audio.duck_level) {
+            return Err(invalid("audio.duck_level", format!("{} is out of range; use 0.0 (silent) to 1.0 (no ducking)", self.audio.duck_level)));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", format!("`{}` is not a log filter; use info, debug, …", self.log.level)));
         }

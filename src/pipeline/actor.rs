@@ -13,10 +13,13 @@ use tokio::sync::mpsc;
 
 use super::events::{Bus, EventKind};
 use super::state::{self, Effect, Frame, Input, Machine, Settings, State};
-use super::{Earcon, Handler, Reply};
-use crate::audio::{AudioError, AudioSink, AudioSource, Clip, earcon};
+use super::Handler;
+use super::speaker::{SpeakJob, spawn_speaker};
+use crate::audio::mixer::Mixer;
+use crate::audio::{AudioError, AudioSink, AudioSource, Clip};
 use crate::stt::Stt;
 use crate::tts::Tts;
+use crate::tts::stream::Synth;
 use crate::vad::Vad;
 use crate::wake::{FRAME, WakeWord};
 
@@ -33,6 +36,8 @@ pub struct Parts {
     pub vad: Box<dyn Vad>,
     pub stt: Box<dyn Stt>,
     pub tts: Box<dyn Tts>,
+    /// Volumes and ducking (shared with skills and `sori volume`).
+    pub mixer: Mixer,
     pub handler: Box<dyn Handler>,
 }
 
@@ -53,7 +58,7 @@ pub struct Summary {
     pub frames: u64,
 }
 
-enum Msg {
+pub(super) enum Msg {
     Frame { frame: Frame, eof: bool },
     Input(Input),
     Publish { run: u64, kind: EventKind },
@@ -65,7 +70,7 @@ enum Msg {
 /// Sori's own sound while it plays and for a while after (device buffers, the room's echo, and
 /// the wake word model's 1.3 s window), so the listener gates itself on this. Time is counted
 /// in audio frames, so file runs at any speed behave like the microphone.
-pub struct Playback {
+pub(super) struct Playback {
     /// Frames the listener has read.
     frame: AtomicU64,
     /// Frame at which playback last ended; `u64::MAX` while playing; 0 never played.
@@ -81,23 +86,23 @@ const VAD_TAIL: u64 = 2;
 const WAKE_TAIL: u64 = 16;
 
 impl Playback {
-    fn new() -> Playback {
+    pub(super) fn new() -> Playback {
         Playback { frame: AtomicU64::new(1), ended: AtomicU64::new(0) }
     }
-    fn tick(&self) {
+    pub(super) fn tick(&self) {
         self.frame.fetch_add(1, Ordering::Relaxed);
     }
-    fn begin(&self) {
+    pub(super) fn begin(&self) {
         self.ended.store(u64::MAX, Ordering::Relaxed);
     }
-    fn end(&self) {
+    pub(super) fn end(&self) {
         self.ended.store(self.frame.load(Ordering::Relaxed), Ordering::Relaxed);
     }
-    fn is_playing(&self) -> bool {
+    pub(super) fn is_playing(&self) -> bool {
         self.ended.load(Ordering::Relaxed) == u64::MAX
     }
     /// True while playing or within `tail` frames after.
-    fn within(&self, tail: u64) -> bool {
+    pub(super) fn within(&self, tail: u64) -> bool {
         let e = self.ended.load(Ordering::Relaxed);
         e == u64::MAX || (e > 0 && self.frame.load(Ordering::Relaxed) <= e + tail)
     }
@@ -107,11 +112,6 @@ enum SttJob {
     Verify { run: u64, audio: Vec<i16>, key: &'static str },
     Command { run: u64, audio: Vec<i16>, speculative: bool },
     StopCheck { run: u64, audio: Vec<i16> },
-}
-
-enum SpeakJob {
-    Earcon(Earcon),
-    Reply { run: u64, reply: Reply },
 }
 
 /// Runs the loop until `shutdown` resolves (or a finite input is done).
@@ -126,7 +126,7 @@ pub async fn run(
     opts: Options,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Summary, String> {
-    let Parts { source, reopen, sink, wake, vad, stt, tts, handler } = parts;
+    let Parts { source, reopen, sink, wake, vad, stt, tts, mixer, handler } = parts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let quit = Arc::new(AtomicBool::new(false));
     // Lockstep for fast file runs: the listener waits for an ack per frame, and acks are held
@@ -147,7 +147,10 @@ pub async fn run(
     let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
     let stt_tx = spawn_stt(stt, handler.clone(), tx.clone());
     let stop = Arc::new(AtomicBool::new(false));
-    let speak_tx = spawn_speaker(sink, tts, stop.clone(), playing.clone(), tx.clone());
+    if let Some(music) = sink.music_channel() {
+        mixer.attach_music(music);
+    }
+    let speak_tx = spawn_speaker(sink, Synth::spawn(tts), mixer.clone(), stop.clone(), playing.clone(), tx.clone());
     let events = bus.clone();
 
     let mut m = Machine::new(settings, muted);
@@ -231,6 +234,7 @@ pub async fn run(
             && last_mute_check.elapsed() > Duration::from_millis(800)
         {
             last_mute_check = Instant::now();
+            mixer.refresh();
             if let Some(on) = read_mute(f)
                 && on != m.muted
             {
@@ -243,6 +247,8 @@ pub async fn run(
                 }
             }
         }
+        // Music ducks from the wake word until the run is over (listening, thinking, speaking).
+        mixer.duck(!matches!(m.state, State::Idle));
         vad_on.store(!matches!(m.state, State::Idle | State::Transcribing { .. } | State::Handling { .. }), Ordering::Relaxed);
         let busy = m.unverified.is_some() || matches!(m.state, State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. });
         if ack_owed && !busy {
@@ -452,89 +458,4 @@ fn save_for_debugging(run: u64, speculative: bool, audio: &[i16]) {
             tracing::warn!("SORI_SAVE_AUDIO: {}: {e}", path.display());
         }
     }
-}
-
-/// Splits a reply into sentences so the first can play while the rest is synthesised.
-pub fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in text.chars() {
-        cur.push(c);
-        if matches!(c, '.' | '!' | '?' | '。') && cur.trim().len() > 1 {
-            out.push(std::mem::take(&mut cur).trim().to_string());
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
-}
-
-fn spawn_speaker(
-    mut sink: Box<dyn AudioSink>,
-    mut tts: Box<dyn Tts>,
-    stop: Arc<AtomicBool>,
-    playing: Arc<Playback>,
-    tx: mpsc::Sender<Msg>,
-) -> std_mpsc::Sender<SpeakJob> {
-    let (jobs, rx) = std_mpsc::channel::<SpeakJob>();
-    std::thread::Builder::new()
-        .name("sori-speak".into())
-        .spawn(move || {
-            let earcons: Vec<(Earcon, Clip)> =
-                [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error].into_iter().map(|e| (e, earcon::render(e))).collect();
-            let never = AtomicBool::new(false);
-            while let Ok(job) = rx.recv() {
-                playing.begin();
-                match job {
-                    SpeakJob::Earcon(e) => {
-                        let clip = &earcons.iter().find(|(k, _)| *k == e).expect("all rendered").1;
-                        if let Err(err) = sink.play_until(clip, &never) {
-                            tracing::warn!("could not play the {e:?} earcon: {err}");
-                        }
-                    }
-                    SpeakJob::Reply { run, reply } => {
-                        let mut cut = false;
-                        let mut first = true;
-                        // Synthesis of the next sentence overlaps nothing yet (one thread);
-                        // sentences keep the first audio early all the same.
-                        for s in sentences(&reply.speech) {
-                            if stop.load(Ordering::Relaxed) {
-                                cut = true;
-                                break;
-                            }
-                            let clip = match tts.synthesize(&s, &reply.language) {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::Error { stage: "tts".into(), message: e.to_string() } });
-                                    break;
-                                }
-                            };
-                            if first {
-                                first = false;
-                                let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::TtsStart });
-                            }
-                            match sink.play_until(&clip, &stop) {
-                                Ok(true) => {}
-                                Ok(false) => {
-                                    cut = true;
-                                    break;
-                                }
-                                Err(e) => {
-                                    let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::Error { stage: "audio".into(), message: e.to_string() } });
-                                    break;
-                                }
-                            }
-                        }
-                        playing.end();
-                        if tx.blocking_send(Msg::Input(Input::Spoken { run, cut })).is_err() {
-                            return;
-                        }
-                    }
-                }
-                playing.end();
-            }
-        })
-        .expect("spawning the speaker thread");
-    jobs
 }

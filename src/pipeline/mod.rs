@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod events;
+mod speaker;
 pub mod state;
 
 use serde::Serialize;

@@ -8,11 +8,13 @@ use crate::audio::Clip;
 pub struct Espeak {
     /// Words per minute.
     pub speed: u32,
+    /// espeak-ng voice; `None` picks one from the language.
+    pub voice: Option<String>,
 }
 
 impl Default for Espeak {
     fn default() -> Self {
-        Espeak { speed: 165 }
+        Espeak { speed: 165, voice: None }
     }
 }
 
@@ -28,7 +30,7 @@ pub fn voice(language: &str) -> &str {
 impl Tts for Espeak {
     fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError> {
         let out = Command::new("espeak-ng")
-            .args(["-v", voice(language), "-s", &self.speed.to_string(), "--stdout", "--", text])
+            .args(["-v", self.voice.as_deref().unwrap_or(voice(language)), "-s", &self.speed.to_string(), "--stdout", "--", text])
             .output()
             .map_err(|e| TtsError::Missing(e.to_string()))?;
         if !out.status.success() {

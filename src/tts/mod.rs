@@ -1,7 +1,20 @@
-//! Text to speech: the `Tts` trait. espeak-ng (run as a program, so Sori stays non-GPL) speaks
-//! every language; Piper voices and streaming come with the speaking issue.
+//! Text to speech. The `Tts` trait has three implementations: Piper voices (`piper`, ONNX
+//! through ONNX Runtime, phonemes from the espeak-ng program), espeak-ng itself (`espeak`,
+//! every language incl. Korean), and `Voices`, which routes each language to its configured
+//! voice after normalising the text (`normalize`). `stream` splits replies into sentences
+//! and synthesises ahead of playback on its own thread.
+//!
+//! Licence: espeak-ng is GPL-3.0+, so Sori runs it as a program and never links it; Sori
+//! stays MIT OR Apache-2.0.
 
 pub mod espeak;
+pub mod normalize;
+pub mod phonemize;
+pub mod piper;
+pub mod stream;
+pub mod voices;
+
+pub use voices::Voices;
 
 use crate::audio::Clip;
 
@@ -9,6 +22,10 @@ use crate::audio::Clip;
 pub enum TtsError {
     #[error("espeak-ng is not installed ({0}); install it: `sudo apt-get install espeak-ng`")]
     Missing(String),
+    #[error("voice {path}: {reason}. Run `sori models fetch --only piper`, or set [tts.voices] to another voice")]
+    Voice { path: String, reason: String },
+    #[error("`{0}` is not a voice; use piper:NAME, piper:/path/to/voice.onnx or espeak:VOICE")]
+    BadSpec(String),
     #[error("speech synthesis failed: {0}")]
     Failed(String),
 }

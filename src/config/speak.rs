@@ -1,0 +1,76 @@
+//! `[tts]` and `[persona]`: how Sori sounds and who it says it is.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, invalid};
+
+/// `[tts]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct TtsConfig {
+    /// Voice per language code. `piper:NAME` is `models/piper/NAME.onnx`, `piper:/path/x.onnx`
+    /// any Piper voice (with its `.onnx.json` beside it), `espeak:VOICE` an espeak-ng voice.
+    /// Languages without an entry speak with espeak-ng.
+    pub voices: BTreeMap<String, String>,
+    /// Speaking rate: 1.0 is the voice's own, 1.2 is 20 % faster.
+    pub speed: f32,
+    /// ONNX Runtime threads for Piper voices; 0 picks the number of cores (at most 4).
+    pub threads: u32,
+}
+
+impl Default for TtsConfig {
+    fn default() -> Self {
+        TtsConfig {
+            voices: BTreeMap::from([("en".into(), "piper:en_US-joe-medium".into()), ("ko".into(), "espeak:ko".into())]),
+            speed: 1.0,
+            threads: 0,
+        }
+    }
+}
+
+impl TtsConfig {
+    /// Piper's intra-op threads.
+    pub fn threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+            n => n as usize,
+        }
+    }
+}
+
+/// `[persona]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct PersonaConfig {
+    /// The name Sori answers to in English replies ("I'm Sori").
+    pub name: String,
+    /// The name in Korean replies ("저는 소리예요").
+    pub name_ko: String,
+}
+
+impl Default for PersonaConfig {
+    fn default() -> Self {
+        PersonaConfig { name: "Sori".into(), name_ko: "소리".into() }
+    }
+}
+
+pub(super) fn validate(tts: &TtsConfig, persona: &PersonaConfig) -> Result<(), ConfigError> {
+    for (lang, voice) in &tts.voices {
+        let ok = voice.strip_prefix("piper:").or_else(|| voice.strip_prefix("espeak:")).is_some_and(|rest| !rest.is_empty());
+        if !ok {
+            return Err(invalid(
+                &format!("tts.voices.{lang}"),
+                format!("`{voice}` is not a voice; use `piper:NAME` (e.g. piper:en_US-joe-medium), `piper:/path/to/voice.onnx` or `espeak:VOICE` (e.g. espeak:ko)"),
+            ));
+        }
+    }
+    if !(0.25..=4.0).contains(&tts.speed) {
+        return Err(invalid("tts.speed", format!("{} is out of range; use 0.25 to 4.0 (1.0 is normal)", tts.speed)));
+    }
+    if persona.name.trim().is_empty() {
+        return Err(invalid("persona.name", "must not be empty; the default is \"Sori\""));
+    }
+    Ok(())
+}

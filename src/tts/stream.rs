@@ -1,0 +1,131 @@
+//! Streaming synthesis: a reply is split into sentences and a synthesis thread works ahead of
+//! playback, so the first sentence plays while the rest are made. The channel holds one
+//! finished sentence: synthesis stays at most one sentence ahead, and dropping the receiver
+//! (a stop) ends the job after the sentence in progress.
+
+use std::sync::mpsc;
+
+use super::{Tts, TtsError};
+use crate::audio::Clip;
+
+/// Splits a reply into sentences at `.`, `!`, `?` (followed by a space or the end, so "3.5"
+/// and "e.g." inside a sentence stay whole) and at line breaks.
+pub fn sentences(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '\n' {
+            push_sentence(&mut out, &mut cur);
+            continue;
+        }
+        cur.push(c);
+        let at_end = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        let run_continues = chars.get(i + 1).is_some_and(|n| matches!(n, '.' | '!' | '?'));
+        if matches!(c, '.' | '!' | '?' | '。') && at_end && !run_continues {
+            push_sentence(&mut out, &mut cur);
+        }
+    }
+    push_sentence(&mut out, &mut cur);
+    out
+}
+
+fn push_sentence(out: &mut Vec<String>, cur: &mut String) {
+    let s = cur.trim();
+    // A lone "." or "!" is not worth a sentence of its own.
+    if s.chars().any(char::is_alphanumeric) {
+        out.push(s.to_string());
+    }
+    cur.clear();
+}
+
+/// The pieces a reply is synthesised in: its sentences, with the first split after its first
+/// clause ("Sure, I've set a timer for five minutes." → "Sure," + the rest) when both halves
+/// have two words or more. A short first piece plays sooner; the rest are made while it plays.
+pub fn pieces(text: &str) -> Vec<String> {
+    let mut out = sentences(text);
+    if let Some(first) = out.first().cloned()
+        && let Some((head, tail)) = split_first_clause(&first)
+    {
+        out.splice(0..1, [head, tail]);
+    }
+    out
+}
+
+fn split_first_clause(sentence: &str) -> Option<(String, String)> {
+    let at = sentence.char_indices().find(|&(i, c)| {
+        matches!(c, ',' | ';' | ':') && sentence[i + 1..].starts_with(' ') && sentence[..i].split_whitespace().count() >= 2
+    })?;
+    let (head, tail) = sentence.split_at(at.0 + 1);
+    (tail.split_whitespace().count() >= 2).then(|| (head.trim().to_string(), tail.trim().to_string()))
+}
+
+/// One synthesised piece of a reply, or why it failed.
+pub type Piece = Result<Clip, TtsError>;
+
+struct Job {
+    text: String,
+    language: String,
+    out: mpsc::SyncSender<Piece>,
+}
+
+/// A synthesis thread that owns the TTS engine.
+pub struct Synth {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Synth {
+    /// Starts the thread; `tts` lives on it from now on.
+    pub fn spawn(mut tts: Box<dyn Tts>) -> Synth {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sori-tts".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    for sentence in pieces(&job.text) {
+                        let piece = tts.synthesize(&sentence, &job.language);
+                        let failed = piece.is_err();
+                        // The listener hung up (stopped): drop the rest of this reply.
+                        if job.out.send(piece).is_err() || failed {
+                            break;
+                        }
+                    }
+                }
+            })
+            .expect("spawning the TTS thread");
+        Synth { jobs }
+    }
+
+    /// Streams `text` piece by piece (see `pieces`). The receiver yields one clip per piece in
+    /// order and ends after the last (or after the first error).
+    pub fn speak(&self, text: &str, language: &str) -> mpsc::Receiver<Piece> {
+        let (out, rx) = mpsc::sync_channel(1);
+        let job = Job { text: text.to_string(), language: language.to_string(), out };
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            let _ = job.out.send(Err(TtsError::Failed("the TTS thread has stopped".into())));
+        }
+        rx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pieces, sentences};
+
+    #[test]
+    fn the_first_clause_goes_first() {
+        assert_eq!(pieces("Okay then, timer set for five minutes. Bye."), vec!["Okay then,", "timer set for five minutes.", "Bye."]);
+        // One-word heads or tails are not worth a piece of their own.
+        assert_eq!(pieces("Sure, done."), vec!["Sure, done."]);
+        assert_eq!(pieces("It is 3.5 degrees, sunny."), vec!["It is 3.5 degrees, sunny."]);
+    }
+
+    #[test]
+    fn splits_sentences_but_not_numbers() {
+        assert_eq!(sentences("It's 3.5 degrees. Tomorrow rain! OK?"), vec!["It's 3.5 degrees.", "Tomorrow rain!", "OK?"]);
+        assert_eq!(sentences("Wait... what?! Yes"), vec!["Wait...", "what?!", "Yes"]);
+        assert_eq!(sentences("지금은 세 시예요. 좋은 하루 보내세요!"), vec!["지금은 세 시예요.", "좋은 하루 보내세요!"]);
+        assert_eq!(sentences("line one\nline two"), vec!["line one", "line two"]);
+        assert!(sentences(" . ").is_empty());
+    }
+}
