@@ -179,6 +179,9 @@ impl Machine {
     }
 }
 
+/// Frames kept before overheard speech starts (240 ms).
+const STOP_LEAD_FRAMES: usize = 3;
+
 /// Words that stop Sori mid-reply, compared after lower-casing and dropping punctuation.
 pub const STOP_PHRASES: [&str; 12] = [
     "stop", "stop it", "stop stop", "be quiet", "quiet", "shut up", "cancel", "그만", "그만해", "그만해요", "멈춰", "조용히 해",
@@ -418,6 +421,14 @@ fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
                     overheard.clear();
                     overheard_speech = 0;
                     overheard_silence = 0;
+                }
+            } else {
+                // Between phrases keep the last frames as a lead-in: VAD fires a little late,
+                // and "stop" without its "s" is heard as "top".
+                overheard.extend_from_slice(&f.samples);
+                let keep = STOP_LEAD_FRAMES * f.samples.len();
+                if overheard.len() > keep {
+                    overheard.drain(..overheard.len() - keep);
                 }
             }
             if overheard_speech > m.settings.stop_max {

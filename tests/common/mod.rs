@@ -2,6 +2,7 @@
 //! synthesized with espeak-ng, and a headless PulseAudio server for the real device path.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod pulse;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,95 @@
+//! `sori run` as a child process on the virtual devices, and its events file.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use super::pulse::{Pulse, follow_until};
+use super::sori;
+
+/// Concatenates WAVs (all at `rate`, mono 16-bit) with `gap_ms` of silence around and between.
+pub fn splice(parts: &[&Path], gap_ms: u32, rate: u32, out: &Path) {
+    let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(out, spec).unwrap();
+    let gap = (rate * gap_ms / 1000) as usize;
+    for _ in 0..gap {
+        w.write_sample(0i16).unwrap();
+    }
+    for p in parts {
+        let mut r = hound::WavReader::open(p).unwrap();
+        assert_eq!(r.spec().sample_rate, rate, "{}", p.display());
+        assert_eq!(r.spec().channels, 1, "{}", p.display());
+        for s in r.samples::<i16>() {
+            w.write_sample(s.unwrap()).unwrap();
+        }
+        for _ in 0..gap {
+            w.write_sample(0i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+pub fn events(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+pub fn of_type<'a>(ev: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
+    ev.iter().filter(|e| e["type"] == t).collect()
+}
+
+/// Waits until the events file holds `n` events of type `t`.
+pub fn wait_events(path: &Path, t: &str, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let ev = events(path);
+        if of_type(&ev, t).len() >= n {
+            return ev;
+        }
+        assert!(Instant::now() < deadline, "no {n}× {t} within {timeout:?}; events: {ev:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sori did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `sori run` on the virtual devices and waits for its capture stream; returns the
+/// process and its later log lines.
+pub fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = sori()
+        .env("PULSE_SERVER", &pulse.server)
+        .args(["run", "--events"])
+        .arg(events)
+        .args(["--set", "stt.language=en"])
+        .args(extra)
+        .envs(std::env::var_os("SORI_SAVE_AUDIO").map(|d| ("SORI_SAVE_AUDIO", d)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    match follow_until(&mut child, "capture stream started", Duration::from_secs(90)) {
+        Ok(log) => (child, log),
+        Err(e) => {
+            let _ = child.kill();
+            panic!("{e}");
+        }
+    }
+}
+

@@ -1,0 +1,159 @@
+//! Speaking on the real device path (headless PulseAudio): `sori say` reaches the speaker,
+//! music on the mixer's music channel ducks and comes back, and "stop" cuts a long reply.
+
+mod common;
+
+use std::num::NonZero;
+use std::path::Path;
+use std::time::Duration;
+
+use common::daemon::*;
+use common::pulse::Pulse;
+use common::*;
+
+/// Waits until parecord's stream exists, so nothing played is missed.
+fn wait_recording(pulse: &Pulse) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let o = pulse.cmd("pactl").args(["list", "short", "source-outputs"]).output().unwrap();
+        if !o.stdout.is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("parecord did not start");
+}
+
+fn samples(wav: &Path) -> (u32, Vec<f32>) {
+    let mut r = hound::WavReader::open(wav).unwrap();
+    let rate = r.spec().sample_rate;
+    (rate, r.samples::<i16>().map(|s| f32::from(s.unwrap()) / 32768.0).collect())
+}
+
+/// RMS of each 100 ms window.
+fn rms_windows(rate: u32, s: &[f32]) -> Vec<f32> {
+    s.chunks((rate / 10) as usize).map(|w| (w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32).sqrt()).collect()
+}
+
+#[test]
+fn say_is_heard_on_the_speaker_at_full_length() {
+    require_models();
+    let pulse = Pulse::start();
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Good evening. The kitchen timer has five minutes left.";
+    // The same words into a file: the length the speaker must carry.
+    let file = dir.path().join("said.wav");
+    run_ok(sori().args(["say", "--output"]).arg(&file).arg(text));
+    let (rate, reference) = samples(&file);
+    let said_ms = reference.len() as u64 * 1000 / u64::from(rate);
+
+    let heard = dir.path().join("heard.wav");
+    let rec = pulse.record_speaker(&heard);
+    wait_recording(&pulse);
+    let state = dir.path().join("state");
+    run_ok(sori().env("PULSE_SERVER", &pulse.server).args(["--set", &format!("state.dir=\"{}\"", state.display()), "say", text]));
+    rec.stop();
+    let (rate, s) = samples(&heard);
+    let loud: Vec<usize> = rms_windows(rate, &s).iter().enumerate().filter(|(_, r)| **r > 0.01).map(|(i, _)| i).collect();
+    let (first, last) = (*loud.first().expect("nothing reached the speaker"), *loud.last().unwrap());
+    let heard_ms = (last - first + 1) as u64 * 100;
+    assert!(heard_ms.abs_diff(said_ms) < said_ms / 4, "heard {heard_ms} ms of speech, said {said_ms} ms");
+    // At the default volume (80: gain 0.64) speech is well above the noise floor.
+    let peak = s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak > 0.2, "peak level {peak}");
+    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&heard));
+    let t = transcripts(&out)[0]["text"].as_str().unwrap().to_string();
+    assert!(wer(text, &t) <= 0.25, "{t:?}");
+}
+
+#[test]
+fn music_ducks_while_sori_is_busy_and_comes_back() {
+    use sori::audio::AudioSink;
+    use sori::audio::mixer::Mixer;
+    let pulse = Pulse::start();
+    // This test binary talks to its own server; no other test in it uses the environment.
+    unsafe { std::env::set_var("PULSE_SERVER", &pulse.server) };
+    let dir = tempfile::tempdir().unwrap();
+    let sink = sori::audio::rodio_sink::RodioSink::open("").unwrap();
+    let mixer = Mixer::new(None, 100, 0.2);
+    mixer.attach_music(sink.music_channel().expect("the speaker has a music channel"));
+    let heard = dir.path().join("heard.wav");
+    let rec = pulse.record_speaker(&heard);
+    wait_recording(&pulse);
+    // Six seconds of a 440 Hz tone as "music".
+    let tone: Vec<f32> = (0..48_000 * 6).map(|i| 0.5 * (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin()).collect();
+    let music = mixer.music().unwrap();
+    music.player.append(rodio::buffer::SamplesBuffer::new(NonZero::<u16>::MIN, NonZero::new(48_000).unwrap(), tone));
+    // The device stream can start a second late: time from when the music really plays.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while music.player.get_pos() < Duration::from_millis(200) {
+        assert!(std::time::Instant::now() < deadline, "the music never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    mixer.duck(true);
+    std::thread::sleep(Duration::from_millis(1500));
+    mixer.duck(false);
+    std::thread::sleep(Duration::from_millis(1500));
+    rec.stop();
+    drop(sink);
+    let (rate, s) = samples(&heard);
+    let w = rms_windows(rate, &s);
+    let max = w.iter().fold(0.0f32, |m, x| m.max(*x));
+    assert!(max > 0.1, "no music reached the speaker (max RMS {max})");
+    // Each window is loud (L), ducked to about 0.2 (d) or other (edges, silence).
+    let classes: String = w
+        .iter()
+        .map(|r| {
+            let x = r / max;
+            if x > 0.8 {
+                'L'
+            } else if (0.12..0.3).contains(&x) {
+                'd'
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    let squeezed: String = classes.chars().filter(|&c| c != '.').fold(String::new(), |mut acc, c| {
+        if !acc.ends_with(c) {
+            acc.push(c);
+        }
+        acc
+    });
+    assert_eq!(squeezed, "LdL", "windows: {classes}");
+    assert!(classes.matches('d').count() >= 10, "ducked for too short: {classes}");
+}
+
+#[test]
+fn stop_cuts_a_long_reply() {
+    require_models();
+    let pulse = Pulse::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (w, c, stop) = (d.join("w.wav"), d.join("c.wav"), d.join("stop.wav"));
+    espeak("hey jarvis", "en-us", &w);
+    // Sori repeats what it heard for now, so a long command gives a long reply.
+    espeak("tell me a long story about a little red fox who lived in the forest near the river and liked to sing", "en-us", &c);
+    espeak("stop", "en-us", &stop);
+    let u = d.join("u.wav");
+    splice(&[&w, &c], 500, 22_050, &u);
+    let ev_path = d.join("events.jsonl");
+    let (mut child, log) = start_daemon(&pulse, &ev_path, &["--set", "log.level=\"info,sori=debug\"", "--set", &format!("state.dir=\"{}\"", d.join("state").display())]);
+    pulse.speak_into_mic(&u);
+    wait_events(&ev_path, "TtsStart", 1, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(800));
+    pulse.speak_into_mic(&stop);
+    let ev = wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(30));
+    assert!(terminate(&mut child).success());
+    let lines: Vec<String> = log.try_iter().collect();
+    eprintln!("{}", lines.join("\n"));
+    let end = of_type(&ev, "TtsEnd");
+    assert_eq!(end.len(), 1, "{ev:#?}");
+    assert_eq!(end[0]["cut"], true, "the reply played to its end: {ev:#?}");
+    assert_eq!(of_type(&ev, "RunEnd")[0]["outcome"], "stopped", "{ev:#?}");
+    // Cut soon after the stop was recognised (events carry wall-clock milliseconds).
+    let heard = of_type(&ev, "StopHeard")[0]["time_ms"].as_u64().unwrap();
+    let cut = end[0]["time_ms"].as_u64().unwrap();
+    eprintln!("stop heard → speech cut: {} ms", cut.saturating_sub(heard));
+}
