@@ -111,7 +111,8 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
         Some(path) => Some(events_writer(&bus, path)?),
         None => None,
     };
-    let handler: Box<dyn Handler> = Box::new(EchoHandler);
+    let persona = crate::persona::Persona::new(&cfg.persona).map_err(|e| DaemonError::Input(e.to_string()))?;
+    let handler: Box<dyn Handler> = Box::new(EchoHandler { persona });
     let parts = Parts {
         source,
         reopen,

@@ -14,7 +14,9 @@
 //! - `daemon`: `sori run`: builds the loop from config, runs it until shutdown, mute state.
 //! - `doctor`: `sori doctor`: checks config, models, ONNX Runtime, audio in/out, with fixes.
 //! - `pipeline`: the listening loop: pure state machine, event bus, the actor that runs it.
-//! - `tts`: the `Tts` trait and espeak-ng.
+//! - `tts`: the `Tts` trait: Piper voices, espeak-ng, per-language routing, normalisation, streaming.
+//! - `persona`: Sori's name and its own lines, with variants, per language.
+//! - `lang`: numbers and times in words, per language.
 //! - `models`: the model manifest, PyPI downloads, CTranslate2 → ggml conversion and q8_0 quantization.
 //! - `net`: shared HTTP/TLS setup.
 //! - `text`: small text helpers (edit distance, "did you mean").
@@ -27,6 +29,7 @@ pub mod lang;
 pub mod models;
 pub mod net;
 pub mod onnx;
+pub mod persona;
 pub mod pipeline;
 pub mod stt;
 pub mod text;

@@ -65,7 +65,7 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
         // espeak-ng's voice re-recorded through the sink is hard for whisper: check the reply's
         // opening words and that a whole sentence was heard.
         let w = words(&reply);
-        assert!(w.len() >= 6 && w[..2] == ["you", "said"], "speaker heard {reply:?}");
+        assert!(w.len() >= 6 && (w[..2] == ["you", "said"] || w[..2] == ["i", "heard"]), "speaker heard {reply:?}");
     }
 }
 
@@ -173,7 +173,7 @@ fn a_file_run_reports_every_stage_and_writes_the_reply() {
     // The reply WAV holds the wake earcon and the spoken reply.
     let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&reply));
     let said = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
-    assert!(said.contains("said") && said.contains("light"), "{said:?}");
+    assert!((said.contains("said") || said.contains("heard")) && said.contains("light"), "{said:?}");
 }
 
 #[test]

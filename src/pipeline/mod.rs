@@ -49,8 +49,11 @@ pub trait Handler: Send {
     fn handle(&mut self, transcript: &Transcript) -> Result<Reply, String>;
 }
 
-/// Until intents land: repeats what it heard, which makes the whole loop audible end to end.
-pub struct EchoHandler;
+/// Until intents land: repeats what it heard, in the persona's words, which makes the whole
+/// loop audible end to end.
+pub struct EchoHandler {
+    pub persona: crate::persona::Persona,
+}
 
 impl Handler for EchoHandler {
     fn is_complete(&self, _text: &str) -> bool {
@@ -59,7 +62,8 @@ impl Handler for EchoHandler {
 
     fn handle(&mut self, t: &Transcript) -> Result<Reply, String> {
         let text = t.text.trim();
-        let speech = if t.language == "ko" { format!("{text} 라고 하셨어요.") } else { format!("You said: {text}") };
+        let lang = if t.language == "ko" { "ko" } else { "en" };
+        let speech = self.persona.line(lang, "you_said", &[("text", text)]);
         Ok(Reply { speech, language: t.language.clone(), expects_answer: false, intent: None })
     }
 }
