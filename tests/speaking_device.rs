@@ -125,35 +125,71 @@ fn music_ducks_while_sori_is_busy_and_comes_back() {
     assert!(classes.matches('d').count() >= 10, "ducked for too short: {classes}");
 }
 
-#[test]
-fn stop_cuts_a_long_reply() {
+/// Starts `sori run`, asks for something with a long answer, and plays `interrupt` into the
+/// microphone while the answer is spoken. Returns the events once `runs` runs have ended.
+fn interrupt_a_long_reply(interrupt: impl FnOnce(&Path) -> std::path::PathBuf, runs: usize) -> Vec<serde_json::Value> {
     require_models();
     let pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (w, c, stop) = (d.join("w.wav"), d.join("c.wav"), d.join("stop.wav"));
+    let (w, c) = (d.join("w.wav"), d.join("c.wav"));
     espeak("hey jarvis", "en-us", &w);
     // Sori repeats what it heard for now, so a long command gives a long reply.
     espeak("tell me a long story about a little red fox who lived in the forest near the river and liked to sing", "en-us", &c);
-    espeak("stop", "en-us", &stop);
     let u = d.join("u.wav");
     splice(&[&w, &c], 500, 22_050, &u);
+    let cut_in = interrupt(d);
     let ev_path = d.join("events.jsonl");
-    let (mut child, log) = start_daemon(&pulse, &ev_path, &["--set", "log.level=\"info,sori=debug\"", "--set", &format!("state.dir=\"{}\"", d.join("state").display())]);
+    let state = format!("state.dir=\"{}\"", d.join("state").display());
+    let (mut child, log) = start_daemon(&pulse, &ev_path, &["--set", "log.level=\"info,sori=debug\"", "--set", &state]);
     pulse.speak_into_mic(&u);
     wait_events(&ev_path, "TtsStart", 1, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(800));
-    pulse.speak_into_mic(&stop);
-    let ev = wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(30));
+    pulse.speak_into_mic(&cut_in);
+    let ev = wait_events(&ev_path, "RunEnd", runs, Duration::from_secs(60));
     assert!(terminate(&mut child).success());
     let lines: Vec<String> = log.try_iter().collect();
     eprintln!("{}", lines.join("\n"));
-    let end = of_type(&ev, "TtsEnd");
-    assert_eq!(end.len(), 1, "{ev:#?}");
-    assert_eq!(end[0]["cut"], true, "the reply played to its end: {ev:#?}");
+    let first_end = ev.iter().find(|e| e["type"] == "TtsEnd" && e["run"] == 1).unwrap_or_else(|| panic!("{ev:#?}"));
+    assert_eq!(first_end["cut"], true, "the reply played to its end: {ev:#?}");
+    ev
+}
+
+#[test]
+fn stop_cuts_a_long_reply() {
+    let ev = interrupt_a_long_reply(
+        |d| {
+            let stop = d.join("stop.wav");
+            espeak("stop", "en-us", &stop);
+            stop
+        },
+        1,
+    );
     assert_eq!(of_type(&ev, "RunEnd")[0]["outcome"], "stopped", "{ev:#?}");
     // Cut soon after the stop was recognised (events carry wall-clock milliseconds).
     let heard = of_type(&ev, "StopHeard")[0]["time_ms"].as_u64().unwrap();
-    let cut = end[0]["time_ms"].as_u64().unwrap();
+    let cut = of_type(&ev, "TtsEnd")[0]["time_ms"].as_u64().unwrap();
     eprintln!("stop heard → speech cut: {} ms", cut.saturating_sub(heard));
+}
+
+#[test]
+fn a_new_wake_word_interrupts_a_long_reply() {
+    let ev = interrupt_a_long_reply(
+        |d| {
+            // A clear "hey jarvis" (Piper's voice scores 0.99) followed by a new command.
+            let (w, c, u) = (d.join("w2.wav"), d.join("c2.wav"), d.join("u2.wav"));
+            run_ok(sori().args(["say", "--output"]).arg(&w).arg("Hey Jarvis!"));
+            run_ok(sori().args(["say", "--output"]).arg(&c).arg("What is the weather like today?"));
+            splice(&[&w, &c], 400, 22_050, &u);
+            u
+        },
+        2,
+    );
+    let ends = of_type(&ev, "RunEnd");
+    assert_eq!(ends[0]["run"], 1);
+    assert_eq!(ends[0]["outcome"], "interrupted", "{ev:#?}");
+    let second: Vec<&str> = ev.iter().filter(|e| e["run"] == 2).map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(second[..2], ["RunStart", "WakeDetected"], "{ev:#?}");
+    let stt = ev.iter().find(|e| e["type"] == "SttEnd" && e["run"] == 2).unwrap_or_else(|| panic!("{ev:#?}"));
+    assert!(wer("what is the weather like today", stt["text"].as_str().unwrap()) <= 0.35, "{stt}");
 }

@@ -335,6 +335,7 @@ fn listen(
         });
         if let Some(d) = &detection
             && playing.within(WAKE_TAIL)
+            && !(playing.is_playing() && d.score >= state::BARGE_IN)
         {
             tracing::info!(name = %d.name, score = d.score, "wake word heard while Sori was playing sound: ignored as its own voice");
             detection = None;

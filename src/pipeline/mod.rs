@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod events;
 mod speaker;
+pub mod stop;
 pub mod state;
 
 use serde::Serialize;

@@ -179,23 +179,14 @@ impl Machine {
     }
 }
 
+pub use super::stop::{STOP_PHRASES, is_stop};
+
+/// A wake word this sure interrupts Sori's own reply. Weaker detections while Sori speaks are
+/// taken for its own voice (there is no echo cancellation) and ignored.
+pub const BARGE_IN: f32 = 0.95;
+
 /// Frames kept before overheard speech starts (240 ms).
 const STOP_LEAD_FRAMES: usize = 3;
-
-/// Words that stop Sori mid-reply, compared after lower-casing and dropping punctuation.
-pub const STOP_PHRASES: [&str; 12] = [
-    "stop", "stop it", "stop stop", "be quiet", "quiet", "shut up", "cancel", "그만", "그만해", "그만해요", "멈춰", "조용히 해",
-];
-
-/// True if `text` is just a stop phrase ("Stop.", "그만!").
-pub fn is_stop(text: &str) -> bool {
-    let t: String = text
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c.is_whitespace() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
-        .collect();
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    STOP_PHRASES.contains(&t.as_str())
-}
 
 /// Advances the machine by one input.
 pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
@@ -328,7 +319,18 @@ const ONE_BREATH: usize = 4;
 /// Audio kept before a command's first speech frame when there was a pause after the wake word.
 const ONSET_KEEP: usize = 4;
 
-fn frame(m: &mut Machine, f: Frame, fx: &mut Vec<Effect>) {
+fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
+    // A confident wake word over Sori's own reply interrupts the reply at once and starts a new run on this very frame.
+    if let State::Speaking { run, .. } = m.state
+        && f.wake.as_ref().is_some_and(|d| d.score >= BARGE_IN)
+        && !m.muted
+    {
+        fx.push(Effect::CutSpeech);
+        fx.push(Effect::Emit { run, kind: EventKind::TtsEnd { cut: true } });
+        end_run(m, run, "interrupted", fx);
+        m.last_wake = None;
+        f.playing = false;
+    }
     m.frame += 1;
     let state = std::mem::replace(&mut m.state, State::Idle);
     m.state = match state {

@@ -179,6 +179,21 @@ fn stop_phrase_while_speaking_cuts_the_reply() {
 }
 
 #[test]
+fn a_confident_wake_word_interrupts_the_reply_and_starts_a_new_run() {
+    let s = settings();
+    let m = speaking(&s, false);
+    let strong = Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.9, wake: Some(Detection { name: "hey_jarvis".into(), score: 0.98 }), playing: true });
+    let (m, fx) = feed(m, [strong]);
+    assert_eq!(fx[0], Effect::CutSpeech, "{fx:?}");
+    assert_eq!(kinds(&fx), ["TtsEnd", "RunEnd", "RunStart", "WakeDetected"], "{fx:?}");
+    assert_eq!(outcome(&fx).as_deref(), Some("interrupted"));
+    assert!(matches!(m.state, State::Listening { run: 2, .. }), "{:?}", m.state);
+    // The old reply's playback ending later changes nothing.
+    let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: true }]);
+    assert!(fx.is_empty() && matches!(m.state, State::Listening { run: 2, .. }), "{fx:?}");
+}
+
+#[test]
 fn long_overheard_speech_is_not_checked_for_stop() {
     let s = settings();
     let m = speaking(&s, false);
