@@ -41,6 +41,7 @@ pub fn run(cfg: &Config, config_origin: &str, warnings: &[String], listen_secs: 
     out.push(check_wake(cfg));
     out.push(check_stt(cfg));
     out.push(check_espeak());
+    out.extend(check_voices(cfg));
     out.push(check_state(cfg));
     out.push(check_input(cfg, listen_secs));
     out.push(check_output(cfg, play));
@@ -105,6 +106,32 @@ fn check_espeak() -> Check {
         Ok(o) if o.status.success() => ok("text to speech", String::from_utf8_lossy(&o.stdout).trim().to_string()),
         _ => bad("text to speech", "espeak-ng not found", "install it: `sudo apt-get install espeak-ng`"),
     }
+}
+
+/// Each configured voice loads and speaks a word.
+fn check_voices(cfg: &Config) -> Vec<Check> {
+    use crate::tts::Tts;
+    let mut voices = match crate::tts::Voices::from_config(cfg) {
+        Ok(v) => v,
+        Err(e) => return vec![bad("voices", e.to_string(), "fix [tts.voices] (see assets/config.example.toml)")],
+    };
+    cfg.tts
+        .voices
+        .keys()
+        .map(|lang| {
+            let name = format!("voice {lang}");
+            let t = Instant::now();
+            if let Err(e) = voices.preload(lang) {
+                return bad(&name, format!("{e}; replies in `{lang}` fall back to espeak-ng"), "run `sori models fetch --only piper`, or set another voice in [tts.voices]");
+            }
+            let word = if lang == "ko" { "안녕하세요" } else { "hello" };
+            match voices.synthesize(word, lang) {
+                Ok(c) if !c.samples.is_empty() => ok(&name, format!("{:?} ready in {} ms", voices.spec(lang), t.elapsed().as_millis())),
+                Ok(_) => bad(&name, "the voice produced no audio", "try another voice in [tts.voices]"),
+                Err(e) => bad(&name, e.to_string(), "install espeak-ng: `sudo apt-get install espeak-ng`"),
+            }
+        })
+        .collect()
 }
 
 fn check_state(cfg: &Config) -> Check {
