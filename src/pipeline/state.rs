@@ -181,9 +181,10 @@ impl Machine {
 
 pub use super::stop::{STOP_PHRASES, is_stop};
 
-/// A wake word this sure interrupts Sori's own reply. Weaker detections while Sori speaks are
-/// taken for its own voice (there is no echo cancellation) and ignored.
-pub const BARGE_IN: f32 = 0.95;
+/// A wake word this sure (sure enough to need no second check) interrupts Sori's own reply.
+/// Weaker detections while Sori speaks are taken for its own voice (there is no echo
+/// cancellation) and ignored. Detections fire as soon as they cross this, so it cannot be higher.
+pub const BARGE_IN: f32 = crate::wake::verify::CONFIDENT;
 
 /// Frames kept before overheard speech starts (240 ms).
 const STOP_LEAD_FRAMES: usize = 3;
