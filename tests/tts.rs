@@ -17,19 +17,23 @@ fn say_to(dir: &Path, i: usize, text: &str, lang: &str) -> PathBuf {
     out
 }
 
-/// Share of `reference` words found in `heard`, in order (1 - deletions/substitutions).
-fn recall(reference: &str, heard: &str) -> f32 {
-    let (r, h) = (words(reference), words(heard));
-    // Longest common subsequence of words.
-    let mut prev = vec![0usize; h.len() + 1];
-    for rw in &r {
-        let mut cur = vec![0usize; h.len() + 1];
-        for (j, hw) in h.iter().enumerate() {
-            cur[j + 1] = if rw == hw { prev[j] + 1 } else { cur[j].max(prev[j + 1]) };
+/// Length of the longest common subsequence of `a` and `b`.
+fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y { prev[j] + 1 } else { cur[j].max(prev[j + 1]) };
         }
         prev = cur;
     }
-    prev[h.len()] as f32 / r.len().max(1) as f32
+    prev[b.len()]
+}
+
+/// Share of `reference` words found in `heard`, in order.
+fn recall(reference: &str, heard: &str) -> f32 {
+    let r = words(reference);
+    lcs(&r, &words(heard)) as f32 / r.len().max(1) as f32
 }
 
 #[test]
@@ -79,17 +83,9 @@ fn numbers_times_and_units_are_spoken_as_words() {
 
 /// Hangul syllables of `reference` found in `heard`, in order.
 fn hangul_recall(reference: &str, heard: &str) -> f32 {
-    let r: Vec<char> = reference.chars().filter(|c| ('\u{AC00}'..='\u{D7A3}').contains(c)).collect();
-    let h: Vec<char> = heard.chars().filter(|c| ('\u{AC00}'..='\u{D7A3}').contains(c)).collect();
-    let mut prev = vec![0usize; h.len() + 1];
-    for rc in &r {
-        let mut cur = vec![0usize; h.len() + 1];
-        for (j, hc) in h.iter().enumerate() {
-            cur[j + 1] = if rc == hc { prev[j] + 1 } else { cur[j].max(prev[j + 1]) };
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f32 / r.len().max(1) as f32
+    let syllables = |s: &str| s.chars().filter(|c| ('\u{AC00}'..='\u{D7A3}').contains(c)).collect::<Vec<char>>();
+    let r = syllables(reference);
+    lcs(&r, &syllables(heard)) as f32 / r.len().max(1) as f32
 }
 
 #[test]
