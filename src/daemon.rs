@@ -121,7 +121,7 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
         vad: Box::new(vad),
         stt: Box::new(stt),
         tts: Box::new(voices),
-        mixer: audio::mixer::Mixer::new(Some(audio::mixer::volume_file(&cfg.state_dir())), cfg.audio.volume, cfg.audio.duck_level),
+        mixer: audio::mixer::Mixer::from_config(cfg),
         handler,
     };
     let options = Options {

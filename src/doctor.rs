@@ -126,7 +126,7 @@ fn check_voices(cfg: &Config) -> Vec<Check> {
             }
             let word = if lang == "ko" { "안녕하세요" } else { "hello" };
             match voices.synthesize(word, lang) {
-                Ok(c) if !c.samples.is_empty() => ok(&name, format!("{:?} ready in {} ms", voices.spec(lang), t.elapsed().as_millis())),
+                Ok(c) if !c.samples.is_empty() => ok(&name, format!("{} ready in {} ms", voices.spec(lang), t.elapsed().as_millis())),
                 Ok(_) => bad(&name, "the voice produced no audio", "try another voice in [tts.voices]"),
                 Err(e) => bad(&name, e.to_string(), "install espeak-ng: `sudo apt-get install espeak-ng`"),
             }

@@ -44,11 +44,6 @@ impl Persona {
         self.name.get(lang).or_else(|| self.name.get("en")).map_or("Sori", String::as_str)
     }
 
-    /// Languages the persona speaks.
-    pub fn languages(&self) -> impl Iterator<Item = &str> {
-        self.lines.keys().map(String::as_str)
-    }
-
     /// Keys of the lines in `lang`.
     pub fn keys(&self, lang: &str) -> Vec<&str> {
         self.lines.get(lang).map(|l| l.keys().map(String::as_str).collect()).unwrap_or_default()

@@ -11,19 +11,6 @@ use common::daemon::*;
 use common::pulse::Pulse;
 use common::*;
 
-/// Waits until parecord's stream exists, so nothing played is missed.
-fn wait_recording(pulse: &Pulse) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::time::Instant::now() < deadline {
-        let o = pulse.cmd("pactl").args(["list", "short", "source-outputs"]).output().unwrap();
-        if !o.stdout.is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("parecord did not start");
-}
-
 fn samples(wav: &Path) -> (u32, Vec<f32>) {
     let mut r = hound::WavReader::open(wav).unwrap();
     let rate = r.spec().sample_rate;
@@ -49,7 +36,6 @@ fn say_is_heard_on_the_speaker_at_full_length() {
 
     let heard = dir.path().join("heard.wav");
     let rec = pulse.record_speaker(&heard);
-    wait_recording(&pulse);
     let state = dir.path().join("state");
     run_ok(sori().env("PULSE_SERVER", &pulse.server).args(["--set", &format!("state.dir=\"{}\"", state.display()), "say", text]));
     rec.stop();
@@ -79,7 +65,6 @@ fn music_ducks_while_sori_is_busy_and_comes_back() {
     mixer.attach_music(sink.music_channel().expect("the speaker has a music channel"));
     let heard = dir.path().join("heard.wav");
     let rec = pulse.record_speaker(&heard);
-    wait_recording(&pulse);
     // Six seconds of a 440 Hz tone as "music".
     let tone: Vec<f32> = (0..48_000 * 6).map(|i| 0.5 * (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin()).collect();
     let music = mixer.music().unwrap();

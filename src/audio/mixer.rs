@@ -117,6 +117,11 @@ impl Mixer {
         Mixer { inner: Arc::new(Mutex::new(Inner { volume, ducked: false, duck_level, file, seen, music: None })) }
     }
 
+    /// The device's mixer as configured: volume kept in the state directory.
+    pub fn from_config(cfg: &crate::config::Config) -> Mixer {
+        Mixer::new(Some(volume_file(&cfg.state_dir())), cfg.audio.volume, cfg.audio.duck_level)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic elsewhere while holding the lock leaves plain numbers behind: still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -150,18 +155,19 @@ impl Mixer {
     }
 
     /// Changes the volume, applies it and saves it. Returns the new volume.
-    pub fn change(&self, change: VolumeChange) -> Volume {
+    ///
+    /// # Errors
+    /// The volume could not be saved (it applies all the same until the next restart).
+    pub fn change(&self, change: VolumeChange) -> Result<Volume, std::io::Error> {
         let mut i = self.lock();
         i.volume = i.volume.apply(change);
         Self::apply(&i);
-        if let Some(f) = &i.file {
-            match write_volume(f, i.volume) {
-                Ok(()) => i.seen = std::fs::metadata(f).and_then(|m| m.modified()).ok(),
-                Err(e) => tracing::warn!("could not save the volume to {}: {e}", f.display()),
-            }
-        }
         tracing::info!(level = i.volume.level, muted = i.volume.muted, "volume");
-        i.volume
+        if let Some(f) = i.file.clone() {
+            write_volume(&f, i.volume).map_err(|e| std::io::Error::new(e.kind(), format!("saving the volume to {}: {e}", f.display())))?;
+            i.seen = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
+        }
+        Ok(i.volume)
     }
 
     /// Ducks music while Sori listens or speaks (`true`) and restores it after (`false`).
@@ -237,7 +243,7 @@ mod tests {
         let f = volume_file(dir.path());
         let m = Mixer::new(Some(f.clone()), 80, 0.2);
         assert_eq!(m.volume().level, 80);
-        m.change(VolumeChange::To(30));
+        m.change(VolumeChange::To(30)).unwrap();
         // A restart reads it back.
         assert_eq!(Mixer::new(Some(f.clone()), 80, 0.2).volume().level, 30);
         // `sori volume` writes the file under a running mixer.

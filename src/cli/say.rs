@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sori::audio::mixer::{Mixer, VolumeChange, volume_file};
+use sori::audio::mixer::{Mixer, VolumeChange};
 use sori::audio::{self, AudioSink, Clip};
 use sori::config::Config;
 use sori::tts::stream::Synth;
@@ -52,7 +52,7 @@ pub fn say(cfg: &Config, args: SayArgs) -> anyhow::Result<()> {
         None => audio::open_sink(&cfg.audio)?,
     };
     // The device volume applies on the speaker; a WAV file gets the voice at full level.
-    let mixer = args.output.is_none().then(|| Mixer::new(Some(volume_file(&cfg.state_dir())), cfg.audio.volume, cfg.audio.duck_level));
+    let mixer = args.output.is_none().then(|| Mixer::from_config(cfg));
     let synth = Synth::spawn(Box::new(voices) as Box<dyn Tts>);
     for _ in 0..args.repeat.max(1) {
         let t0 = Instant::now();
@@ -69,10 +69,7 @@ pub fn say(cfg: &Config, args: SayArgs) -> anyhow::Result<()> {
         }
         let total_ms = t0.elapsed().as_secs_f64() * 1000.0;
         if args.json {
-            let voice = match &spec {
-                VoiceSpec::Piper(p) => format!("piper:{}", p.display()),
-                VoiceSpec::Espeak(v) => format!("espeak:{v}"),
-            };
+            let voice = spec.to_string();
             println!(
                 "{}",
                 serde_json::json!({
@@ -109,17 +106,10 @@ pub fn parse_volume(s: &str) -> Result<VolumeArg, String> {
 }
 
 pub fn volume(cfg: &Config, arg: VolumeArg) -> anyhow::Result<()> {
-    let file = volume_file(&cfg.state_dir());
-    let mixer = Mixer::new(Some(file.clone()), cfg.audio.volume, cfg.audio.duck_level);
+    let mixer = Mixer::from_config(cfg);
     let v = match arg {
         VolumeArg::Show => mixer.volume(),
-        VolumeArg::Change(c) => {
-            let v = mixer.change(c);
-            if sori::audio::mixer::read_volume(&file) != Some(v) {
-                anyhow::bail!("could not save the volume in {}", file.display());
-            }
-            v
-        }
+        VolumeArg::Change(c) => mixer.change(c)?,
     };
     println!("volume {}{}", v.level, if v.muted { " (music muted)" } else { "" });
     Ok(())

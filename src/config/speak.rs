@@ -34,7 +34,7 @@ impl TtsConfig {
     /// Piper's intra-op threads.
     pub fn threads(&self) -> usize {
         match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+            0 => crate::stt::whisper::default_threads(),
             n => n as usize,
         }
     }

@@ -42,23 +42,24 @@ pub(super) fn spawn_speaker(
             let never = AtomicBool::new(false);
             while let Ok(job) = rx.recv() {
                 playing.begin();
-                match job {
+                let spoken = match job {
                     SpeakJob::Earcon(e) => {
                         let mut clip = earcons.iter().find(|(k, _)| *k == e).expect("all rendered").1.clone();
                         mixer.apply_speech_gain(&mut clip.samples);
                         if let Err(err) = sink.play_until(&clip, &never) {
                             tracing::warn!("could not play the {e:?} earcon: {err}");
                         }
+                        None
                     }
-                    SpeakJob::Reply { run, reply } => {
-                        let cut = speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx);
-                        playing.end();
-                        if tx.blocking_send(Msg::Input(Input::Spoken { run, cut })).is_err() {
-                            return;
-                        }
-                    }
-                }
+                    SpeakJob::Reply { run, reply } => Some(Input::Spoken { run, cut: speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx) }),
+                };
+                // Marked before the machine hears of it, so the listener's gate is already set.
                 playing.end();
+                if let Some(input) = spoken
+                    && tx.blocking_send(Msg::Input(input)).is_err()
+                {
+                    return;
+                }
             }
         })
         .expect("spawning the speaker thread");

@@ -27,10 +27,14 @@ pub fn voice(language: &str) -> &str {
     }
 }
 
-impl Tts for Espeak {
-    fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError> {
+impl Espeak {
+    /// Speaks `text` with espeak-ng voice `voice` (e.g. `ko`, `en-us`).
+    ///
+    /// # Errors
+    /// espeak-ng is missing or failed.
+    pub fn speak(&self, text: &str, voice: &str) -> Result<Clip, TtsError> {
         let out = Command::new("espeak-ng")
-            .args(["-v", self.voice.as_deref().unwrap_or(voice(language)), "-s", &self.speed.to_string(), "--stdout", "--", text])
+            .args(["-v", voice, "-s", &self.speed.to_string(), "--stdout", "--", text])
             .output()
             .map_err(|e| TtsError::Missing(e.to_string()))?;
         if !out.status.success() {
@@ -42,5 +46,11 @@ impl Tts for Espeak {
         let rate = u32::from_le_bytes(bytes[24..28].try_into().map_err(|_| TtsError::Failed("short WAV header".into()))?);
         let samples = bytes[data + 8..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
         Ok(Clip { sample_rate: rate, samples })
+    }
+}
+
+impl Tts for Espeak {
+    fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError> {
+        self.speak(text, self.voice.as_deref().unwrap_or(voice(language)))
     }
 }

@@ -123,20 +123,20 @@ impl Piper {
     /// `TtsError::Failed` when inference fails.
     pub fn infer(&mut self, phonemes: &str) -> Result<Vec<f32>, TtsError> {
         let ids = self.ids(phonemes);
-        let err = |e: ort::Error| TtsError::Failed(format!("piper {}: {e}", self.name));
+        let name = &self.name;
+        let err = |e: ort::Error| TtsError::Failed(format!("piper {name}: {e}"));
         let n = ids.len();
         let input = Tensor::from_array(([1usize, n], ids)).map_err(err)?;
         let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
         let scales = Tensor::from_array(([3usize], self.scales.to_vec())).map_err(err)?;
-        let err = |e: ort::Error| TtsError::Failed(format!("piper {}: {e}", self.name));
         let out = if self.multi_speaker {
             let sid = Tensor::from_array(([1usize], vec![0i64])).map_err(err)?;
             self.session.run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales, "sid" => sid])
         } else {
             self.session.run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales])
         }
-        .map_err(|e| TtsError::Failed(format!("piper: {e}")))?;
-        let (_, audio) = out[0].try_extract_tensor::<f32>().map_err(|e| TtsError::Failed(format!("piper: {e}")))?;
+        .map_err(err)?;
+        let (_, audio) = out[0].try_extract_tensor::<f32>().map_err(err)?;
         Ok(audio.to_vec())
     }
 }

@@ -19,6 +19,16 @@ pub enum VoiceSpec {
     Espeak(String),
 }
 
+/// As written in config: `piper:/path/voice.onnx` or `espeak:VOICE`.
+impl std::fmt::Display for VoiceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VoiceSpec::Piper(p) => write!(f, "piper:{}", p.display()),
+            VoiceSpec::Espeak(v) => write!(f, "espeak:{v}"),
+        }
+    }
+}
+
 impl VoiceSpec {
     /// Parses a voice spec; a bare name is a Piper voice in the models directory.
     ///
@@ -66,6 +76,7 @@ impl Voices {
             specs,
             piper: HashMap::new(),
             broken: HashMap::new(),
+            // The voice is chosen per call (`speak`), by language or spec.
             espeak: Espeak { speed: (165.0 * cfg.tts.speed) as u32, voice: None },
             models_dir,
             speed: cfg.tts.speed,
@@ -117,14 +128,7 @@ impl Voices {
 
     /// A one-line description of the voice per configured language (for `sori doctor`).
     pub fn describe(&self) -> String {
-        self.specs
-            .iter()
-            .map(|(l, s)| match s {
-                VoiceSpec::Piper(p) => format!("{l}: Piper {}", p.display()),
-                VoiceSpec::Espeak(v) => format!("{l}: espeak-ng {v}"),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.specs.iter().map(|(l, s)| format!("{l}: {s}")).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -135,15 +139,9 @@ impl Tts for Voices {
             VoiceSpec::Piper(path) => match self.piper_voice(&path) {
                 Ok(p) => p.synthesize(&text, language),
                 // Already logged when the voice failed to load.
-                Err(_) => {
-                    self.espeak.voice = None;
-                    self.espeak.synthesize(&text, language)
-                }
+                Err(_) => self.espeak.speak(&text, super::espeak::voice(language)),
             },
-            VoiceSpec::Espeak(v) => {
-                self.espeak.voice = Some(v);
-                self.espeak.synthesize(&text, language)
-            }
+            VoiceSpec::Espeak(v) => self.espeak.speak(&text, &v),
         }
     }
 }

@@ -65,15 +65,30 @@ impl Pulse {
         assert!(st.success(), "paplay failed");
     }
 
-    /// Starts recording what Sori plays; stop it with `Recorder::stop`.
+    /// Starts recording what Sori plays and returns once the recording stream exists, so
+    /// nothing played after this is missed; stop it with `Recorder::stop`.
     pub fn record_speaker(&self, out: &Path) -> Recorder {
+        // Other clients (a running Sori) may be recording too: wait for one more stream.
+        let streams = || {
+            let o = self.cmd("pactl").args(["list", "short", "source-outputs"]).output().expect("pactl (pulseaudio-utils)");
+            String::from_utf8_lossy(&o.stdout).lines().count()
+        };
+        let before = streams();
         let child = self
             .cmd("parecord")
             .args(["-d", "speaker.monitor", "--file-format=wav", "--rate=16000", "--channels=1"])
             .arg(out)
             .spawn()
             .expect("parecord (pulseaudio-utils)");
-        Recorder(child)
+        let rec = Recorder(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if streams() > before {
+                return rec;
+            }
+            assert!(Instant::now() < deadline, "parecord did not start recording within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
