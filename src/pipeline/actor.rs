@@ -186,8 +186,18 @@ pub async fn run(
             }
             Msg::Fatal(e) => break Err(e),
         };
+        // A clear wake word passes the listener's gate while Sori speaks; the machine decides.
+        let barge_in = match (&input, &m.state) {
+            (Input::Frame(f), State::Speaking { run, .. }) => f.wake.clone().map(|d| (d, *run)),
+            _ => None,
+        };
         let (next, effects) = state::step(m, input);
         m = next;
+        if let Some((d, run)) = barge_in
+            && matches!(m.state, State::Speaking { run: r, .. } if r == run)
+        {
+            tracing::info!(name = %d.name, score = d.score, "wake word heard in Sori's own reply: ignored as its own voice");
+        }
         for fx in effects {
             match fx {
                 Effect::Emit { run, kind } => {

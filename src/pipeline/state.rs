@@ -181,9 +181,10 @@ impl Machine {
 
 pub use super::stop::{STOP_PHRASES, is_stop};
 
-/// A wake word this sure (sure enough to need no second check) interrupts Sori's own reply.
-/// Weaker detections while Sori speaks are taken for its own voice (there is no echo
-/// cancellation) and ignored. Detections fire as soon as they cross this, so it cannot be higher.
+/// A wake word this sure (sure enough to need no second check) interrupts Sori's own reply,
+/// unless the reply itself says it (`verify::may_say`). Weaker detections while Sori speaks are
+/// taken for its own voice (there is no echo cancellation) and ignored. Detections fire as soon
+/// as they cross this, so it cannot be higher.
 pub const BARGE_IN: f32 = crate::wake::verify::CONFIDENT;
 
 /// Frames kept before overheard speech starts (240 ms).
@@ -322,10 +323,11 @@ const ONSET_KEEP: usize = 4;
 
 fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
     // A confident wake word over Sori's own reply interrupts the reply at once and starts a new run on this very frame.
-    if let State::Speaking { run, .. } = m.state
-        && f.wake.as_ref().is_some_and(|d| d.score >= BARGE_IN)
+    if let State::Speaking { run, reply, .. } = &m.state
+        && f.wake.as_ref().is_some_and(|d| d.score >= BARGE_IN && !crate::wake::verify::may_say(&reply.speech, &d.name))
         && !m.muted
     {
+        let run = *run;
         fx.push(Effect::CutSpeech);
         fx.push(Effect::Emit { run, kind: EventKind::TtsEnd { cut: true } });
         end_run(m, run, "interrupted", fx);

@@ -194,6 +194,19 @@ fn a_confident_wake_word_interrupts_the_reply_and_starts_a_new_run() {
 }
 
 #[test]
+fn a_reply_that_says_the_wake_word_does_not_interrupt_itself() {
+    let s = settings();
+    let mut m = speaking(&s, false);
+    if let State::Speaking { reply, .. } = &mut m.state {
+        reply.speech = "You said: repeat after me, hey Jarvis.".into();
+    }
+    let strong = Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.9, wake: Some(Detection { name: "hey_jarvis".into(), score: 0.99 }), playing: true });
+    let (m, fx) = feed(m, [strong]);
+    assert!(!fx.contains(&Effect::CutSpeech), "{fx:?}");
+    assert!(matches!(m.state, State::Speaking { run: 1, .. }), "{:?}", m.state);
+}
+
+#[test]
 fn long_overheard_speech_is_not_checked_for_stop() {
     let s = settings();
     let m = speaking(&s, false);

@@ -52,6 +52,13 @@ pub fn heard(key: &str, text: &str) -> bool {
     words.iter().any(|w| close(w)) || words.windows(2).any(|p| close(&format!("{}{}", p[0], p[1])))
 }
 
+/// True if `text` could carry wake word `wake`: it says its key word, or the wake word has no
+/// known text (a personal one), so nothing can be ruled out. Sori's own reply passes through
+/// the microphone, and without echo cancellation this is how its own voice is told apart.
+pub fn may_say(text: &str, wake: &str) -> bool {
+    key_word(wake).is_none_or(|k| heard(k, text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
