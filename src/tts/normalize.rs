@@ -26,8 +26,9 @@ pub fn normalize(text: &str, language: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A run of digits (thousands separators are already gone: `THOUSANDS` runs first).
 fn int(s: &str) -> i64 {
-    s.replace(',', "").parse().unwrap_or(0)
+    s.parse().unwrap_or(0)
 }
 
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d{1,3}(?:,\d{3})+\b"));
