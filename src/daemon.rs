@@ -36,7 +36,10 @@ pub enum DaemonError {
     #[error(transparent)]
     Stt(#[from] crate::stt::SttError),
     #[error("{path}: {source}")]
-    Events { path: String, source: std::io::Error },
+    Events {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the audio input failed: {0}")]
     Input(String),
 }
@@ -63,7 +66,10 @@ pub fn is_muted(cfg: &Config) -> bool {
     actor::read_mute(&mute_file(cfg)).unwrap_or(cfg.listen.muted)
 }
 
-fn open_input(cfg: &Config, input: Option<&Path>) -> Result<(Box<dyn audio::AudioSource>, Option<Reopen>), AudioError> {
+fn open_input(
+    cfg: &Config,
+    input: Option<&Path>,
+) -> Result<(Box<dyn audio::AudioSource>, Option<Reopen>), AudioError> {
     if let Some(f) = input {
         return Ok((Box::new(audio::wav::WavSource::open(f)?), None));
     }
@@ -81,7 +87,11 @@ fn open_input(cfg: &Config, input: Option<&Path>) -> Result<(Box<dyn audio::Audi
 ///
 /// # Errors
 /// Missing models or devices (each error says how to fix it), or an input that fails for good.
-pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output = ()>) -> Result<Summary, DaemonError> {
+pub async fn run(
+    cfg: &Config,
+    opts: &RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Summary, DaemonError> {
     let models = cfg.models_dir();
     // Load everything before touching the audio, so a missing model fails fast and clearly.
     let started = std::time::Instant::now();
@@ -91,7 +101,8 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
     let stt = tokio::task::spawn_blocking(move || crate::load_stt(&cfg2))
         .await
         .map_err(|e| DaemonError::Input(e.to_string()))??;
-    let mut voices = crate::tts::Voices::from_config(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
+    let mut voices =
+        crate::tts::Voices::from_config(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
     // Loaded now so the first reply does not wait for its voice; a voice that cannot load has
     // been logged and its language speaks with espeak-ng.
     for lang in cfg.tts.voices.keys() {
@@ -111,7 +122,8 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
         Some(path) => Some(events_writer(&bus, path)?),
         None => None,
     };
-    let persona = crate::persona::Persona::new(&cfg.persona).map_err(|e| DaemonError::Input(e.to_string()))?;
+    let persona = crate::persona::Persona::new(&cfg.persona)
+        .map_err(|e| DaemonError::Input(e.to_string()))?;
     let handler: Box<dyn Handler> = Box::new(EchoHandler { persona });
     let parts = Parts {
         source,
@@ -130,7 +142,15 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
         mute_file: Some(mute_file(cfg)),
     };
     let settings = Settings::new(&cfg.listen, &cfg.wake);
-    let result = actor::run(parts, settings, is_muted(cfg), bus.clone(), options, shutdown).await;
+    let result = actor::run(
+        parts,
+        settings,
+        is_muted(cfg),
+        bus.clone(),
+        options,
+        shutdown,
+    )
+    .await;
     drop(bus);
     if let Some(w) = writer {
         let _ = w.await;
@@ -139,7 +159,10 @@ pub async fn run(cfg: &Config, opts: &RunOptions, shutdown: impl Future<Output =
 }
 
 fn events_writer(bus: &Bus, path: &Path) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
-    let err = |source| DaemonError::Events { path: path.display().to_string(), source };
+    let err = |source| DaemonError::Events {
+        path: path.display().to_string(),
+        source,
+    };
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
     let mut rx = bus.subscribe();
     Ok(tokio::spawn(async move {
@@ -151,7 +174,9 @@ fn events_writer(bus: &Bus, path: &Path) -> Result<tokio::task::JoinHandle<()>, 
                     let _ = file.write_all(b"\n");
                     let _ = file.flush();
                 }
-                Err(RecvError::Lagged(n)) => tracing::warn!("events file fell behind; {n} events lost"),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!("events file fell behind; {n} events lost")
+                }
                 Err(RecvError::Closed) => break,
             }
         }

@@ -20,21 +20,41 @@ pub struct Check {
 }
 
 fn ok(name: &str, detail: impl Into<String>) -> Check {
-    Check { name: name.into(), ok: true, detail: detail.into(), fix: String::new() }
+    Check {
+        name: name.into(),
+        ok: true,
+        detail: detail.into(),
+        fix: String::new(),
+    }
 }
 
 fn bad(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
-    Check { name: name.into(), ok: false, detail: detail.into(), fix: fix.into() }
+    Check {
+        name: name.into(),
+        ok: false,
+        detail: detail.into(),
+        fix: fix.into(),
+    }
 }
 
 /// Runs every check. `config_origin` says where the config came from; `warnings` are its
 /// unknown keys. `listen_secs` of microphone audio are measured for the level.
-pub fn run(cfg: &Config, config_origin: &str, warnings: &[String], listen_secs: f32, play: bool) -> Vec<Check> {
+pub fn run(
+    cfg: &Config,
+    config_origin: &str,
+    warnings: &[String],
+    listen_secs: f32,
+    play: bool,
+) -> Vec<Check> {
     let mut out = Vec::new();
     out.push(if warnings.is_empty() {
         ok("config", config_origin)
     } else {
-        bad("config", format!("{config_origin}: {}", warnings.join("; ")), "fix or remove the keys named (see assets/config.example.toml)")
+        bad(
+            "config",
+            format!("{config_origin}: {}", warnings.join("; ")),
+            "fix or remove the keys named (see assets/config.example.toml)",
+        )
     });
     out.extend(check_models(cfg));
     out.push(check_onnx(cfg));
@@ -55,26 +75,58 @@ fn check_models(cfg: &Config) -> Vec<Check> {
         Err(e) => return vec![bad("models", e.to_string(), "reinstall sori")],
     };
     let status = fetch::status(&manifest, &dir);
-    let missing: Vec<String> = status.iter().filter(|(_, s)| *s == fetch::Status::Missing).map(|(m, _)| m.path.clone()).collect();
-    let corrupt: Vec<String> =
-        status.iter().filter(|(_, s)| matches!(s, fetch::Status::Corrupt(_))).map(|(m, _)| m.path.clone()).collect();
+    let missing: Vec<String> = status
+        .iter()
+        .filter(|(_, s)| *s == fetch::Status::Missing)
+        .map(|(m, _)| m.path.clone())
+        .collect();
+    let corrupt: Vec<String> = status
+        .iter()
+        .filter(|(_, s)| matches!(s, fetch::Status::Corrupt(_)))
+        .map(|(m, _)| m.path.clone())
+        .collect();
     let mut v = Vec::new();
     if missing.is_empty() && corrupt.is_empty() {
-        v.push(ok("models", format!("{} files verified (sha256) in {}", status.len(), dir.display())));
+        v.push(ok(
+            "models",
+            format!(
+                "{} files verified (sha256) in {}",
+                status.len(),
+                dir.display()
+            ),
+        ));
     }
     if !missing.is_empty() {
-        v.push(bad("models", format!("missing in {}: {}", dir.display(), missing.join(", ")), "run `sori models fetch`"));
+        v.push(bad(
+            "models",
+            format!("missing in {}: {}", dir.display(), missing.join(", ")),
+            "run `sori models fetch`",
+        ));
     }
     if !corrupt.is_empty() {
-        v.push(bad("models", format!("damaged (checksum mismatch): {}", corrupt.join(", ")), "run `sori models fetch --force`"));
+        v.push(bad(
+            "models",
+            format!("damaged (checksum mismatch): {}", corrupt.join(", ")),
+            "run `sori models fetch --force`",
+        ));
     }
     v
 }
 
 fn check_onnx(cfg: &Config) -> Check {
     match crate::onnx::init(&cfg.models_dir()) {
-        Ok(_) => ok("onnxruntime", format!("{} loaded", crate::onnx::library_path(&cfg.models_dir()).display())),
-        Err(e) => bad("onnxruntime", e.to_string(), "run `sori models fetch --only onnxruntime`"),
+        Ok(_) => ok(
+            "onnxruntime",
+            format!(
+                "{} loaded",
+                crate::onnx::library_path(&cfg.models_dir()).display()
+            ),
+        ),
+        Err(e) => bad(
+            "onnxruntime",
+            e.to_string(),
+            "run `sori models fetch --only onnxruntime`",
+        ),
     }
 }
 
@@ -82,13 +134,30 @@ fn check_wake(cfg: &Config) -> Check {
     let t = Instant::now();
     let mut w = match crate::wake::load(cfg) {
         Ok(w) => w,
-        Err(e) => return bad("wake word", e.to_string(), "check wake.words, or run `sori models fetch`"),
+        Err(e) => {
+            return bad(
+                "wake word",
+                e.to_string(),
+                "check wake.words, or run `sori models fetch`",
+            );
+        }
     };
     let frame = vec![0i16; crate::wake::FRAME];
     let vad = crate::vad::SileroVad::load(&cfg.models_dir());
     match (w.process(&frame), vad) {
-        (Ok(_), Ok(_)) => ok("wake word", format!("{} + Silero VAD loaded in {} ms", cfg.wake.words.join(", "), t.elapsed().as_millis())),
-        (Err(e), _) => bad("wake word", e.to_string(), "run `sori models fetch --force`"),
+        (Ok(_), Ok(_)) => ok(
+            "wake word",
+            format!(
+                "{} + Silero VAD loaded in {} ms",
+                cfg.wake.words.join(", "),
+                t.elapsed().as_millis()
+            ),
+        ),
+        (Err(e), _) => bad(
+            "wake word",
+            e.to_string(),
+            "run `sori models fetch --force`",
+        ),
         (_, Err(e)) => bad("vad", e.to_string(), "run `sori models fetch --only vad`"),
     }
 }
@@ -96,15 +165,37 @@ fn check_wake(cfg: &Config) -> Check {
 fn check_stt(cfg: &Config) -> Check {
     let t = Instant::now();
     match crate::load_stt(cfg) {
-        Ok(_) => ok("speech to text", format!("whisper `{}` loaded in {} ms (language {})", cfg.stt.model, t.elapsed().as_millis(), cfg.stt.language)),
-        Err(e) => bad("speech to text", e.to_string(), "run `sori models fetch --only whisper`"),
+        Ok(_) => ok(
+            "speech to text",
+            format!(
+                "whisper `{}` loaded in {} ms (language {})",
+                cfg.stt.model,
+                t.elapsed().as_millis(),
+                cfg.stt.language
+            ),
+        ),
+        Err(e) => bad(
+            "speech to text",
+            e.to_string(),
+            "run `sori models fetch --only whisper`",
+        ),
     }
 }
 
 fn check_espeak() -> Check {
-    match std::process::Command::new("espeak-ng").arg("--version").output() {
-        Ok(o) if o.status.success() => ok("text to speech", String::from_utf8_lossy(&o.stdout).trim().to_string()),
-        _ => bad("text to speech", "espeak-ng not found", "install it: `sudo apt-get install espeak-ng`"),
+    match std::process::Command::new("espeak-ng")
+        .arg("--version")
+        .output()
+    {
+        Ok(o) if o.status.success() => ok(
+            "text to speech",
+            String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        ),
+        _ => bad(
+            "text to speech",
+            "espeak-ng not found",
+            "install it: `sudo apt-get install espeak-ng`",
+        ),
     }
 }
 
@@ -113,7 +204,13 @@ fn check_voices(cfg: &Config) -> Vec<Check> {
     use crate::tts::Tts;
     let mut voices = match crate::tts::Voices::from_config(cfg) {
         Ok(v) => v,
-        Err(e) => return vec![bad("voices", e.to_string(), "fix [tts.voices] (see assets/config.example.toml)")],
+        Err(e) => {
+            return vec![bad(
+                "voices",
+                e.to_string(),
+                "fix [tts.voices] (see assets/config.example.toml)",
+            )];
+        }
     };
     cfg.tts
         .voices
@@ -122,13 +219,36 @@ fn check_voices(cfg: &Config) -> Vec<Check> {
             let name = format!("voice {lang}");
             let t = Instant::now();
             if let Err(e) = voices.preload(lang) {
-                return bad(&name, format!("{e}; replies in `{lang}` fall back to espeak-ng"), "run `sori models fetch --only piper`, or set another voice in [tts.voices]");
+                return bad(
+                    &name,
+                    format!("{e}; replies in `{lang}` fall back to espeak-ng"),
+                    "run `sori models fetch --only piper`, or set another voice in [tts.voices]",
+                );
             }
-            let word = if lang == "ko" { "안녕하세요" } else { "hello" };
+            let word = if lang == "ko" {
+                "안녕하세요"
+            } else {
+                "hello"
+            };
             match voices.synthesize(word, lang) {
-                Ok(c) if !c.samples.is_empty() => ok(&name, format!("{} ready in {} ms", voices.spec(lang), t.elapsed().as_millis())),
-                Ok(_) => bad(&name, "the voice produced no audio", "try another voice in [tts.voices]"),
-                Err(e) => bad(&name, e.to_string(), "install espeak-ng: `sudo apt-get install espeak-ng`"),
+                Ok(c) if !c.samples.is_empty() => ok(
+                    &name,
+                    format!(
+                        "{} ready in {} ms",
+                        voices.spec(lang),
+                        t.elapsed().as_millis()
+                    ),
+                ),
+                Ok(_) => bad(
+                    &name,
+                    "the voice produced no audio",
+                    "try another voice in [tts.voices]",
+                ),
+                Err(e) => bad(
+                    &name,
+                    e.to_string(),
+                    "install espeak-ng: `sudo apt-get install espeak-ng`",
+                ),
             }
         })
         .collect()
@@ -141,27 +261,75 @@ fn check_state(cfg: &Config) -> Check {
         Ok(()) => {
             let _ = std::fs::remove_file(&probe);
             let muted = crate::daemon::is_muted(cfg);
-            ok("state", format!("{} writable{}", dir.display(), if muted { "; MUTED (`sori mute off`)" } else { "" }))
+            ok(
+                "state",
+                format!(
+                    "{} writable{}",
+                    dir.display(),
+                    if muted {
+                        "; MUTED (`sori mute off`)"
+                    } else {
+                        ""
+                    }
+                ),
+            )
         }
-        Err(e) => bad("state", format!("{}: {e}", dir.display()), "set state.dir to a writable directory, or run as the service user"),
+        Err(e) => bad(
+            "state",
+            format!("{}: {e}", dir.display()),
+            "set state.dir to a writable directory, or run as the service user",
+        ),
     }
 }
 
 fn check_input(cfg: &Config, secs: f32) -> Check {
     let mut src: Box<dyn AudioSource> = match audio::open_source(&cfg.audio) {
         Ok(s) => s,
-        Err(e) => return bad("microphone", e.to_string(), "run `sori devices` and set audio.input_device; the service user needs the `audio` group"),
+        Err(e) => {
+            return bad(
+                "microphone",
+                e.to_string(),
+                "run `sori devices` and set audio.input_device; the service user needs the `audio` group",
+            );
+        }
     };
     let clip = match crate::record(src.as_mut(), secs) {
         Ok(c) => c,
-        Err(e) => return bad("microphone", format!("{}: {e}", src.describe()), "check the device is not used exclusively by another program"),
+        Err(e) => {
+            return bad(
+                "microphone",
+                format!("{}: {e}", src.describe()),
+                "check the device is not used exclusively by another program",
+            );
+        }
     };
-    let peak = clip.samples.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0) as f32 / 32768.0;
-    let rms = (clip.samples.iter().map(|&s| (s as f32 / 32768.0).powi(2)).sum::<f32>() / clip.samples.len().max(1) as f32).sqrt();
+    let peak = clip
+        .samples
+        .iter()
+        .map(|s| s.unsigned_abs())
+        .max()
+        .unwrap_or(0) as f32
+        / 32768.0;
+    let rms = (clip
+        .samples
+        .iter()
+        .map(|&s| (s as f32 / 32768.0).powi(2))
+        .sum::<f32>()
+        / clip.samples.len().max(1) as f32)
+        .sqrt();
     let db = |x: f32| 20.0 * x.max(1e-6).log10();
-    let detail = format!("{}: {secs} s, level {:.0} dBFS rms, peak {:.0} dBFS", src.describe(), db(rms), db(peak));
+    let detail = format!(
+        "{}: {secs} s, level {:.0} dBFS rms, peak {:.0} dBFS",
+        src.describe(),
+        db(rms),
+        db(peak)
+    );
     if peak == 0.0 && cfg.audio.input == "cpal" {
-        bad("microphone", detail + " (digital silence)", "the microphone may be muted: check `alsamixer` capture levels")
+        bad(
+            "microphone",
+            detail + " (digital silence)",
+            "the microphone may be muted: check `alsamixer` capture levels",
+        )
     } else {
         ok("microphone", detail)
     }
@@ -170,13 +338,23 @@ fn check_input(cfg: &Config, secs: f32) -> Check {
 fn check_output(cfg: &Config, play: bool) -> Check {
     let mut sink = match audio::open_sink(&cfg.audio) {
         Ok(s) => s,
-        Err(e) => return bad("speaker", e.to_string(), "run `sori devices` and set audio.output_device"),
+        Err(e) => {
+            return bad(
+                "speaker",
+                e.to_string(),
+                "run `sori devices` and set audio.output_device",
+            );
+        }
     };
     if !play {
         return ok("speaker", format!("{} opened", sink.describe()));
     }
     match sink.play(&audio::earcon::render(crate::pipeline::Earcon::Done)) {
         Ok(()) => ok("speaker", format!("{}: played a chime", sink.describe())),
-        Err(e) => bad("speaker", e.to_string(), "check the device; the service user needs the `audio` group"),
+        Err(e) => bad(
+            "speaker",
+            e.to_string(),
+            "check the device; the service user needs the `audio` group",
+        ),
     }
 }

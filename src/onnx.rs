@@ -14,9 +14,13 @@ pub const LIBRARY: &str = "onnxruntime/libonnxruntime.so";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OnnxError {
-    #[error("ONNX Runtime library {path} is missing. Run `sori models fetch --only onnxruntime` (or set ORT_DYLIB_PATH to a libonnxruntime.so)")]
+    #[error(
+        "ONNX Runtime library {path} is missing. Run `sori models fetch --only onnxruntime` (or set ORT_DYLIB_PATH to a libonnxruntime.so)"
+    )]
     Missing { path: String },
-    #[error("could not load ONNX Runtime from {path}: {reason}. Run `sori models fetch --only onnxruntime --force`")]
+    #[error(
+        "could not load ONNX Runtime from {path}: {reason}. Run `sori models fetch --only onnxruntime --force`"
+    )]
     Library { path: String, reason: String },
     #[error("could not load model {path}: {reason}. Run `sori models fetch` to repair it")]
     Model { path: String, reason: String },
@@ -53,14 +57,21 @@ pub fn init(models_dir: &Path) -> Result<&'static ort::environment::Environment,
     });
     match env {
         Ok(env) => Ok(env),
-        Err(e) if e.starts_with("missing:") => Err(OnnxError::Missing { path: e["missing:".len()..].to_string() }),
-        Err(e) => Err(OnnxError::Library { path: shown, reason: e.clone() }),
+        Err(e) if e.starts_with("missing:") => Err(OnnxError::Missing {
+            path: e["missing:".len()..].to_string(),
+        }),
+        Err(e) => Err(OnnxError::Library {
+            path: shown,
+            reason: e.clone(),
+        }),
     }
 }
 
 /// The ONNX Runtime version string once loaded (for `sori doctor`).
 pub fn version() -> Option<String> {
-    ENV.get().and_then(|e| e.as_ref().ok()).map(|_| ort::info().to_string())
+    ENV.get()
+        .and_then(|e| e.as_ref().ok())
+        .map(|_| ort::info().to_string())
 }
 
 /// Opens a model for single-threaded streaming inference: one intra-op thread without spinning,
@@ -77,9 +88,16 @@ pub fn session(models_dir: &Path, model: &Path) -> Result<Session, OnnxError> {
 /// core, like a Piper voice. With more than one thread the workers spin briefly between
 /// operators (as ONNX Runtime does by default), which cuts a reply's latency; they sleep once
 /// the run is over.
-pub fn session_with_threads(models_dir: &Path, model: &Path, threads: usize) -> Result<Session, OnnxError> {
+pub fn session_with_threads(
+    models_dir: &Path,
+    model: &Path,
+    threads: usize,
+) -> Result<Session, OnnxError> {
     let env = init(models_dir)?;
-    let err = |e: ort::Error| OnnxError::Model { path: model.display().to_string(), reason: e.to_string() };
+    let err = |e: ort::Error| OnnxError::Model {
+        path: model.display().to_string(),
+        reason: e.to_string(),
+    };
     if !model.is_file() {
         return Err(OnnxError::Model {
             path: model.display().to_string(),
@@ -103,5 +121,8 @@ pub fn session_with_threads(models_dir: &Path, model: &Path, threads: usize) -> 
 
 /// Maps an ort error from `run` to `OnnxError::Run`.
 pub fn run_err(model: &str) -> impl Fn(ort::Error) -> OnnxError + '_ {
-    move |e| OnnxError::Run { model: model.to_string(), reason: e.to_string() }
+    move |e| OnnxError::Run {
+        model: model.to_string(),
+        reason: e.to_string(),
+    }
 }

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 
 use crate::config::PersonaConfig;
 
-const LINES: [(&str, &str); 2] = [("en", include_str!("../assets/persona/en.yaml")), ("ko", include_str!("../assets/persona/ko.yaml"))];
+const LINES: [(&str, &str); 2] = [
+    ("en", include_str!("../assets/persona/en.yaml")),
+    ("ko", include_str!("../assets/persona/ko.yaml")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersonaError {
@@ -31,33 +34,60 @@ impl Persona {
         let mut lines = HashMap::new();
         for (lang, yaml) in LINES {
             let parsed: HashMap<String, Vec<String>> =
-                serde_norway::from_str(yaml).map_err(|e| PersonaError::Data { lang: lang.into(), message: e.to_string() })?;
+                serde_norway::from_str(yaml).map_err(|e| PersonaError::Data {
+                    lang: lang.into(),
+                    message: e.to_string(),
+                })?;
             lines.insert(lang.to_string(), parsed);
         }
-        let name = HashMap::from([("en".to_string(), cfg.name.clone()), ("ko".to_string(), cfg.name_ko.clone())]);
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
-        Ok(Persona { name, lines, last: HashMap::new(), seed })
+        let name = HashMap::from([
+            ("en".to_string(), cfg.name.clone()),
+            ("ko".to_string(), cfg.name_ko.clone()),
+        ]);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        Ok(Persona {
+            name,
+            lines,
+            last: HashMap::new(),
+            seed,
+        })
     }
 
     /// Sori's name in `lang`.
     pub fn name(&self, lang: &str) -> &str {
-        self.name.get(lang).or_else(|| self.name.get("en")).map_or("Sori", String::as_str)
+        self.name
+            .get(lang)
+            .or_else(|| self.name.get("en"))
+            .map_or("Sori", String::as_str)
     }
 
     /// Keys of the lines in `lang`.
     pub fn keys(&self, lang: &str) -> Vec<&str> {
-        self.lines.get(lang).map(|l| l.keys().map(String::as_str).collect()).unwrap_or_default()
+        self.lines
+            .get(lang)
+            .map(|l| l.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     /// Every variant of `key` in `lang`, unfilled.
     pub fn variants(&self, lang: &str, key: &str) -> &[String] {
-        self.lines.get(lang).and_then(|l| l.get(key)).map_or(&[], Vec::as_slice)
+        self.lines
+            .get(lang)
+            .and_then(|l| l.get(key))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// A variant of line `key` in `lang` (English if the language lacks it), with `{name}` and
     /// `vars` filled in.
     pub fn line(&mut self, lang: &str, key: &str, vars: &[(&str, &str)]) -> String {
-        let lang = if self.variants(lang, key).is_empty() { "en" } else { lang };
+        let lang = if self.variants(lang, key).is_empty() {
+            "en"
+        } else {
+            lang
+        };
         let n = self.variants(lang, key).len();
         if n == 0 {
             tracing::warn!(key, "persona line missing");
@@ -98,7 +128,10 @@ mod tests {
                 let v = p.variants(lang, key);
                 assert!(v.len() >= 2, "{lang}/{key}: give at least two variants");
                 for line in v {
-                    assert!(line.chars().count() <= 80, "{lang}/{key}: keep it short: {line}");
+                    assert!(
+                        line.chars().count() <= 80,
+                        "{lang}/{key}: keep it short: {line}"
+                    );
                 }
             }
         }
@@ -106,14 +139,20 @@ mod tests {
 
     #[test]
     fn lines_vary_and_carry_the_configured_name() {
-        let cfg = PersonaConfig { name: "Nari".into(), name_ko: "나리".into() };
+        let cfg = PersonaConfig {
+            name: "Nari".into(),
+            name_ko: "나리".into(),
+        };
         let mut p = Persona::new(&cfg).unwrap();
         let a = p.line("en", "greeting", &[]);
         let b = p.line("en", "greeting", &[]);
         assert_ne!(a, b, "the same greeting twice in a row");
         assert!(a.contains("Nari") && b.contains("Nari"), "{a} / {b}");
         assert!(p.line("ko", "greeting", &[]).contains("나리"));
-        assert!(p.line("en", "you_said", &[("text", "turn on the lights")]).contains("turn on the lights"));
+        assert!(
+            p.line("en", "you_said", &[("text", "turn on the lights")])
+                .contains("turn on the lights")
+        );
         // A language without lines falls back to English.
         assert!(!p.line("ja", "didnt_catch", &[]).is_empty());
     }

@@ -7,7 +7,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -28,7 +30,10 @@ mod tests {
     #[test]
     fn closest_finds_typos_only() {
         let keys = ["stt.model", "stt.language"];
-        assert_eq!(super::closest("stt.modle", keys.into_iter()), Some("stt.model"));
+        assert_eq!(
+            super::closest("stt.modle", keys.into_iter()),
+            Some("stt.model")
+        );
         assert_eq!(super::closest("volume", keys.into_iter()), None);
         assert_eq!(super::edit_distance("소리야", "소리"), 1);
     }

@@ -41,7 +41,8 @@ impl SileroVad {
     /// Missing ONNX Runtime or model.
     pub fn load(models_dir: &Path) -> Result<SileroVad, OnnxError> {
         let session = onnx::session(models_dir, &models_dir.join(MODEL))?;
-        let sr = Tensor::from_array((Vec::<i64>::new(), vec![16_000i64])).map_err(onnx::run_err("silero"))?;
+        let sr = Tensor::from_array((Vec::<i64>::new(), vec![16_000i64]))
+            .map_err(onnx::run_err("silero"))?;
         Ok(SileroVad {
             session,
             state: vec![0.0; STATE],
@@ -54,7 +55,8 @@ impl SileroVad {
 
     fn run_chunk(&mut self) -> Result<f32, OnnxError> {
         let err = onnx::run_err("silero");
-        let input = TensorRef::from_array_view(([1usize, CONTEXT + CHUNK], &*self.input)).map_err(&err)?;
+        let input =
+            TensorRef::from_array_view(([1usize, CONTEXT + CHUNK], &*self.input)).map_err(&err)?;
         let state = TensorRef::from_array_view(([2usize, 1, 128], &*self.state)).map_err(&err)?;
         let out = self
             .session
@@ -70,7 +72,8 @@ impl SileroVad {
 
 impl Vad for SileroVad {
     fn process(&mut self, samples: &[i16]) -> Result<f32, OnnxError> {
-        self.pending.extend(samples.iter().map(|&s| s as f32 / 32768.0));
+        self.pending
+            .extend(samples.iter().map(|&s| s as f32 / 32768.0));
         let mut best: Option<f32> = None;
         let mut used = 0;
         while self.pending.len() - used >= CHUNK {

@@ -12,14 +12,30 @@ use common::*;
 #[test]
 fn devices_lists_the_virtual_microphone_and_speaker() {
     let pulse = Pulse::start();
-    let out = run_ok(sori().env("PULSE_SERVER", &pulse.server).args(["devices", "--json"]));
+    let out = run_ok(
+        sori()
+            .env("PULSE_SERVER", &pulse.server)
+            .args(["devices", "--json"]),
+    );
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for dir in ["inputs", "outputs"] {
-        let names: Vec<&str> = list[dir].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
-        assert!(names.contains(&"pulse") && names.contains(&"default"), "{dir}: {names:?}");
+        let names: Vec<&str> = list[dir]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"pulse") && names.contains(&"default"),
+            "{dir}: {names:?}"
+        );
     }
     // Nothing from ALSA's plugin probing leaks onto the terminal.
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("ALSA lib"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("ALSA lib"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -30,12 +46,25 @@ fn speech_played_into_the_microphone_is_captured_and_transcribed() {
     // Select the device by name, as an installer would.
     let mut child = sori()
         .env("PULSE_SERVER", &pulse.server)
-        .args(["transcribe", "--json", "--lang", "en", "--mic", "9", "--set", "audio.input_device=\"pulse\""])
+        .args([
+            "transcribe",
+            "--json",
+            "--lang",
+            "en",
+            "--mic",
+            "9",
+            "--set",
+            "audio.input_device=\"pulse\"",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    if let Err(e) = wait_for_line(&mut child, "capture stream started", Duration::from_secs(60)) {
+    if let Err(e) = wait_for_line(
+        &mut child,
+        "capture stream started",
+        Duration::from_secs(60),
+    ) {
         let _ = child.kill();
         panic!("{e}");
     }
@@ -59,11 +88,23 @@ fn playback_reaches_the_speaker() {
     let said = eval.join("audio/cheetah_test_en.wav");
     let heard = dir.path().join("heard.wav");
     let rec = pulse.record_speaker(&heard);
-    run_ok(sori().env("PULSE_SERVER", &pulse.server).arg("play").arg(&said));
+    run_ok(
+        sori()
+            .env("PULSE_SERVER", &pulse.server)
+            .arg("play")
+            .arg(&said),
+    );
     rec.stop();
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&heard));
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .arg(&heard),
+    );
     let text = transcripts(&out)[0]["text"].as_str().unwrap().to_string();
-    assert!(wer("today only platforms 1 and 3 are used", &text) <= 0.15, "{text:?}");
+    assert!(
+        wer("today only platforms 1 and 3 are used", &text) <= 0.15,
+        "{text:?}"
+    );
 }
 
 #[test]
@@ -71,10 +112,22 @@ fn a_missing_device_is_named_with_the_alternatives() {
     let pulse = Pulse::start();
     let out = sori()
         .env("PULSE_SERVER", &pulse.server)
-        .args(["record", "/dev/null", "--seconds", "1", "--device", "no-such-mic"])
+        .args([
+            "record",
+            "/dev/null",
+            "--seconds",
+            "1",
+            "--device",
+            "no-such-mic",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("no audio device named `no-such-mic`") && err.contains("pulse") && err.contains("sori devices"), "{err}");
+    assert!(
+        err.contains("no audio device named `no-such-mic`")
+            && err.contains("pulse")
+            && err.contains("sori devices"),
+        "{err}"
+    );
 }

@@ -9,18 +9,38 @@ fn invalid_values_exit_2_naming_the_key_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     std::fs::write(&cfg, "[stt]\nthreads = \"lots\"\n").unwrap();
-    let out = sori().arg("--config").arg(&cfg).args(["models", "list"]).output().unwrap();
+    let out = sori()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["models", "list"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("`stt.threads`") && err.contains("config.example.toml"), "{err}");
+    assert!(
+        err.contains("`stt.threads`") && err.contains("config.example.toml"),
+        "{err}"
+    );
 
-    let out = sori().env("SORI_STT_LANGUAGE", "xx").args(["models", "list"]).output().unwrap();
+    let out = sori()
+        .env("SORI_STT_LANGUAGE", "xx")
+        .args(["models", "list"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("`stt.language`") && err.contains("`auto`, `en`, `ko`"), "{err}");
+    assert!(
+        err.contains("`stt.language`") && err.contains("`auto`, `en`, `ko`"),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "[stt\nmodel = ").unwrap();
-    let out = sori().arg("--config").arg(&cfg).args(["models", "list"]).output().unwrap();
+    let out = sori()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["models", "list"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid TOML"));
 }
@@ -32,10 +52,19 @@ fn unknown_keys_warn_by_name_and_do_not_stop_sori() {
     std::fs::write(&cfg, "[audio]\ninput_devise = \"usb\"\n").unwrap();
     let out = run_ok(sori().arg("--config").arg(&cfg).args(["models", "list"]));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown config key `audio.input_devise`") && err.contains("did you mean `audio.input_device`"), "{err}");
+    assert!(
+        err.contains("unknown config key `audio.input_devise`")
+            && err.contains("did you mean `audio.input_device`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_example_config_loads_as_is() {
-    run_ok(sori().arg("--config").arg(repo().join("assets/config.example.toml")).args(["models", "list"]));
+    run_ok(
+        sori()
+            .arg("--config")
+            .arg(repo().join("assets/config.example.toml"))
+            .args(["models", "list"]),
+    );
 }

@@ -43,7 +43,10 @@ fn overflow_is_counted_and_a_vanished_device_is_an_error() {
             Err(e) => break e,
         }
     };
-    assert!(err.to_string().contains("stopped delivering audio"), "{err}");
+    assert!(
+        err.to_string().contains("stopped delivering audio"),
+        "{err}"
+    );
     // Closing the dead source must not hang either.
     let closing = Instant::now();
     drop(src);

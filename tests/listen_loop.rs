@@ -46,7 +46,10 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     assert_eq!(of_type(&ev, "SpeechEnd").len(), 2, "{ev:#?}");
     for stt in of_type(&ev, "SttEnd") {
         let text = stt["text"].as_str().unwrap();
-        assert!(wer("what is the weather like today", text) <= 0.2, "heard {text:?}");
+        assert!(
+            wer("what is the weather like today", text) <= 0.2,
+            "heard {text:?}"
+        );
     }
     assert_eq!(of_type(&ev, "TtsEnd").len(), 2, "{ev:#?}");
     for end in of_type(&ev, "RunEnd") {
@@ -54,18 +57,33 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     }
     // Every run's events share its id, in order, with stream times that never go back.
     for run in [1, 2] {
-        let kinds: Vec<&str> = ev.iter().filter(|e| e["run"] == run).map(|e| e["type"].as_str().unwrap()).collect();
-        assert_eq!(kinds[..3], ["RunStart", "WakeDetected", "SpeechStart"], "run {run}: {kinds:?}");
+        let kinds: Vec<&str> = ev
+            .iter()
+            .filter(|e| e["run"] == run)
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds[..3],
+            ["RunStart", "WakeDetected", "SpeechStart"],
+            "run {run}: {kinds:?}"
+        );
         assert_eq!(kinds.last(), Some(&"RunEnd"));
     }
     // The replies reached the speaker: what the sink heard says them back.
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).args(&heard));
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .args(&heard),
+    );
     for t in transcripts(&out) {
         let reply = t["text"].as_str().unwrap().to_lowercase();
         // espeak-ng's voice re-recorded through the sink is hard for whisper: check the reply's
         // opening words and that a whole sentence was heard.
         let w = words(&reply);
-        assert!(w.len() >= 6 && (w[..2] == ["you", "said"] || w[..2] == ["i", "heard"]), "speaker heard {reply:?}");
+        assert!(
+            w.len() >= 6 && (w[..2] == ["you", "said"] || w[..2] == ["i", "heard"]),
+            "speaker heard {reply:?}"
+        );
     }
 }
 
@@ -76,7 +94,13 @@ fn sori_does_not_wake_on_its_own_voice() {
     // Whatever Sori plays comes back into its microphone, as in a room.
     let st = pulse
         .cmd("pactl")
-        .args(["load-module", "module-loopback", "source=speaker.monitor", "sink=micfeed", "latency_msec=30"])
+        .args([
+            "load-module",
+            "module-loopback",
+            "source=speaker.monitor",
+            "sink=micfeed",
+            "latency_msec=30",
+        ])
         .status()
         .unwrap();
     assert!(st.success());
@@ -96,11 +120,25 @@ fn sori_does_not_wake_on_its_own_voice() {
     assert!(status.success());
     let log: Vec<String> = log.try_iter().collect();
     let ev = events(&ev_path);
-    let reply = of_type(&ev, "SkillEnd")[0]["speech"].as_str().unwrap().to_lowercase();
-    assert!(reply.contains("jarvis"), "the reply should say the wake word: {reply:?}");
-    assert_eq!(of_type(&ev, "WakeDetected").len(), 1, "Sori woke on its own voice: {ev:#?}");
+    let reply = of_type(&ev, "SkillEnd")[0]["speech"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        reply.contains("jarvis"),
+        "the reply should say the wake word: {reply:?}"
+    );
+    assert_eq!(
+        of_type(&ev, "WakeDetected").len(),
+        1,
+        "Sori woke on its own voice: {ev:#?}"
+    );
     // The echo did reach the wake word detector, and was recognised as Sori's own voice.
-    assert!(log.iter().any(|l| l.contains("ignored as its own voice")), "the echo never reached the detector:\n{}", log.join("\n"));
+    assert!(
+        log.iter().any(|l| l.contains("ignored as its own voice")),
+        "the echo never reached the detector:\n{}",
+        log.join("\n")
+    );
 }
 
 fn manifest_files(eval: &Path, kind: &str) -> Vec<PathBuf> {
@@ -123,7 +161,11 @@ fn music_and_other_speech_never_wake_it() {
     // Several minutes: the music tracks, speech in six other languages, read English sentences.
     let mut parts = manifest_files(&eval, "music");
     // Porcupine's keyword demo really says "alexa" (its manifest line lists only some words).
-    parts.extend(manifest_files(&eval, "negative_speech").into_iter().filter(|p| !p.to_string_lossy().contains("porcupine_multiple_keywords")));
+    parts.extend(
+        manifest_files(&eval, "negative_speech")
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().contains("porcupine_multiple_keywords")),
+    );
     parts.extend(manifest_files(&eval, "sentence"));
     let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
     let long = d.join("negatives.wav");
@@ -135,12 +177,25 @@ fn music_and_other_speech_never_wake_it() {
         sori()
             .args(["run", "--fast", "--input"])
             .arg(&long)
-            .args(["--set", "audio.output=null", "--set", "wake.words=[\"hey_jarvis\", \"alexa\", \"hey_mycroft\"]", "--events"])
+            .args([
+                "--set",
+                "audio.output=null",
+                "--set",
+                "wake.words=[\"hey_jarvis\", \"alexa\", \"hey_mycroft\"]",
+                "--events",
+            ])
             .arg(&ev_path),
     );
     let ev = events(&ev_path);
-    assert!(of_type(&ev, "WakeDetected").is_empty(), "false wakes in {secs} s: {ev:#?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        of_type(&ev, "WakeDetected").is_empty(),
+        "false wakes in {secs} s: {ev:#?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stopped"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -153,27 +208,69 @@ fn a_file_run_reports_every_stage_and_writes_the_reply() {
     espeak("turn on the lights", "en-us", &c);
     splice(&[&w, &c], 700, 22_050, &u);
     let (ev_path, reply) = (d.join("e.jsonl"), d.join("reply.wav"));
-    run_ok(sori().args(["run", "--fast", "--set", "stt.language=en", "--input"]).arg(&u).arg("--output").arg(&reply).arg("--events").arg(&ev_path));
+    run_ok(
+        sori()
+            .args(["run", "--fast", "--set", "stt.language=en", "--input"])
+            .arg(&u)
+            .arg("--output")
+            .arg(&reply)
+            .arg("--events")
+            .arg(&ev_path),
+    );
     let ev = events(&ev_path);
     let kinds: Vec<&str> = ev.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["RunStart", "WakeDetected", "SpeechStart", "SpeechEnd", "SttEnd", "IntentEnd", "SkillEnd", "TtsStart", "TtsEnd", "RunEnd"],
+        [
+            "RunStart",
+            "WakeDetected",
+            "SpeechStart",
+            "SpeechEnd",
+            "SttEnd",
+            "IntentEnd",
+            "SkillEnd",
+            "TtsStart",
+            "TtsEnd",
+            "RunEnd"
+        ],
         "{ev:#?}"
     );
     let stt = of_type(&ev, "SttEnd")[0];
-    assert!(wer("turn on the lights", stt["text"].as_str().unwrap()) <= 0.25, "{stt}");
+    assert!(
+        wer("turn on the lights", stt["text"].as_str().unwrap()) <= 0.25,
+        "{stt}"
+    );
     // Endpointing: SpeechEnd comes after the trailing silence (600 ms), not before and not
     // much later than the true end of speech (the last loud sample).
-    let samples: Vec<i16> = hound::WavReader::open(&u).unwrap().samples::<i16>().map(Result::unwrap).collect();
-    let last_loud = samples.iter().rposition(|s| s.unsigned_abs() > 300).unwrap();
+    let samples: Vec<i16> = hound::WavReader::open(&u)
+        .unwrap()
+        .samples::<i16>()
+        .map(Result::unwrap)
+        .collect();
+    let last_loud = samples
+        .iter()
+        .rposition(|s| s.unsigned_abs() > 300)
+        .unwrap();
     let speech_end = last_loud as u64 * 1000 / 22_050;
     let end = of_type(&ev, "SpeechEnd")[0]["audio_ms"].as_u64().unwrap();
-    assert!((speech_end + 500..=speech_end + 800).contains(&end), "SpeechEnd at {end} ms, speech ended at {speech_end} ms");
+    assert!(
+        (speech_end + 500..=speech_end + 800).contains(&end),
+        "SpeechEnd at {end} ms, speech ended at {speech_end} ms"
+    );
     // The reply WAV holds the wake earcon and the spoken reply.
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&reply));
-    let said = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
-    assert!((said.contains("said") || said.contains("heard")) && said.contains("light"), "{said:?}");
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .arg(&reply),
+    );
+    let said = transcripts(&out)[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        (said.contains("said") || said.contains("heard")) && said.contains("light"),
+        "{said:?}"
+    );
 }
 
 #[test]
@@ -184,16 +281,39 @@ fn a_personal_wake_word_is_made_from_a_few_samples_and_works() {
     let state = d.join("state");
     let set_state = format!("state.dir={}", state.display());
     // "소리야" in several voices, pitches and speeds: four to learn from, three held back.
-    let variants = ["ko -p 50 -s 120", "ko -p 30 -s 140", "ko -p 70 -s 110", "ko+f2 -p 50 -s 130", "ko+m3 -p 40 -s 125", "ko+f4 -p 60 -s 135", "ko+m1 -p 45 -s 115"];
+    let variants = [
+        "ko -p 50 -s 120",
+        "ko -p 30 -s 140",
+        "ko -p 70 -s 110",
+        "ko+f2 -p 50 -s 130",
+        "ko+m3 -p 40 -s 125",
+        "ko+f4 -p 60 -s 135",
+        "ko+m1 -p 45 -s 115",
+    ];
     let mut samples = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         let f = d.join(format!("s{i}.wav"));
-        let st = std::process::Command::new("espeak-ng").arg("-v").args(v.split(' ').collect::<Vec<_>>()).arg("-w").arg(&f).arg("소리야").status().unwrap();
+        let st = std::process::Command::new("espeak-ng")
+            .arg("-v")
+            .args(v.split(' ').collect::<Vec<_>>())
+            .arg("-w")
+            .arg(&f)
+            .arg("소리야")
+            .status()
+            .unwrap();
         assert!(st.success());
         samples.push(f);
     }
     let mut add = sori();
-    add.args(["wakeword", "add", "soriya", "--set", &set_state, "--samples"]).args(&samples[..4]);
+    add.args([
+        "wakeword",
+        "add",
+        "soriya",
+        "--set",
+        &set_state,
+        "--samples",
+    ])
+    .args(&samples[..4]);
     let out = run_ok(&mut add);
     assert!(String::from_utf8_lossy(&out.stderr).contains("made wake word `soriya`"));
     assert!(state.join("wakewords/soriya.json").is_file());
@@ -201,18 +321,38 @@ fn a_personal_wake_word_is_made_from_a_few_samples_and_works() {
     assert!(!add.output().unwrap().status.success());
 
     let mut negatives = Vec::new();
-    for (i, (text, voice)) in [("안녕하세요", "ko"), ("오늘 날씨 어때", "ko"), ("음악 틀어줘", "ko"), ("hey jarvis", "en-us"), ("sorry", "en-us")].iter().enumerate() {
+    for (i, (text, voice)) in [
+        ("안녕하세요", "ko"),
+        ("오늘 날씨 어때", "ko"),
+        ("음악 틀어줘", "ko"),
+        ("hey jarvis", "en-us"),
+        ("sorry", "en-us"),
+    ]
+    .iter()
+    .enumerate()
+    {
         let f = d.join(format!("n{i}.wav"));
         espeak(text, voice, &f);
         negatives.push(f);
     }
     let out = run_ok(
         sori()
-            .args(["wakeword", "test", "--json", "--set", &set_state, "--set", "wake.words=[\"soriya\"]"])
+            .args([
+                "wakeword",
+                "test",
+                "--json",
+                "--set",
+                &set_state,
+                "--set",
+                "wake.words=[\"soriya\"]",
+            ])
             .args(&samples[4..])
             .args(&negatives),
     );
-    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     for r in &results[..3] {
         assert_eq!(r["detections"], 1, "held-back sample not detected: {r}");
     }
@@ -226,7 +366,19 @@ fn a_personal_wake_word_is_made_from_a_few_samples_and_works() {
     splice(&[&samples[5], &c], 600, 22_050, &u);
     run_ok(
         sori()
-            .args(["run", "--fast", "--set", &set_state, "--set", "wake.words=[\"soriya\"]", "--set", "audio.output=null", "--set", "stt.language=en", "--input"])
+            .args([
+                "run",
+                "--fast",
+                "--set",
+                &set_state,
+                "--set",
+                "wake.words=[\"soriya\"]",
+                "--set",
+                "audio.output=null",
+                "--set",
+                "stt.language=en",
+                "--input",
+            ])
             .arg(&u)
             .arg("--events")
             .arg(&ev_path),
@@ -235,7 +387,13 @@ fn a_personal_wake_word_is_made_from_a_few_samples_and_works() {
     let wakes = of_type(&ev, "WakeDetected");
     assert_eq!(wakes.len(), 1, "{ev:#?}");
     assert_eq!(wakes[0]["name"], "soriya");
-    assert!(wer("what time is it", of_type(&ev, "SttEnd")[0]["text"].as_str().unwrap()) <= 0.25, "{ev:#?}");
+    assert!(
+        wer(
+            "what time is it",
+            of_type(&ev, "SttEnd")[0]["text"].as_str().unwrap()
+        ) <= 0.25,
+        "{ev:#?}"
+    );
 }
 
 #[test]
@@ -243,15 +401,31 @@ fn the_systemd_unit_verifies() {
     let unit = repo().join("systemd/sori.service");
     let dir = tempfile::tempdir().unwrap();
     // systemd-analyze checks that ExecStart exists: point it at the binary under test.
-    let text = std::fs::read_to_string(&unit).unwrap().replace("/usr/bin/sori", env!("CARGO_BIN_EXE_sori"));
+    let text = std::fs::read_to_string(&unit)
+        .unwrap()
+        .replace("/usr/bin/sori", env!("CARGO_BIN_EXE_sori"));
     let copy = dir.path().join("sori.service");
     std::fs::write(&copy, text).unwrap();
-    let Ok(out) = std::process::Command::new("systemd-analyze").arg("verify").arg(&copy).output() else {
+    let Ok(out) = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&copy)
+        .output()
+    else {
         panic!("systemd-analyze is missing: run scripts/deps.sh --test");
     };
-    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let unit_text = std::fs::read_to_string(&unit).unwrap();
-    for key in ["SupplementaryGroups=audio", "StateDirectory=sori", "ProtectSystem=strict", "NoNewPrivileges=yes", "Restart=on-failure"] {
+    for key in [
+        "SupplementaryGroups=audio",
+        "StateDirectory=sori",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "Restart=on-failure",
+    ] {
         assert!(unit_text.contains(key), "unit lacks {key}");
     }
 }
@@ -261,21 +435,47 @@ fn doctor_passes_on_a_working_setup_and_names_fixes_otherwise() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
     let state = format!("state.dir={}", dir.path().display());
-    let out = run_ok(sori().args(["doctor", "--json", "--set", "audio.input=null", "--set", "audio.output=null", "--set", &state]));
+    let out = run_ok(sori().args([
+        "doctor",
+        "--json",
+        "--set",
+        "audio.input=null",
+        "--set",
+        "audio.output=null",
+        "--set",
+        &state,
+    ]));
     let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(checks.iter().all(|c| c["ok"] == true), "{checks:#?}");
-    for name in ["models", "onnxruntime", "wake word", "speech to text", "microphone", "speaker"] {
+    for name in [
+        "models",
+        "onnxruntime",
+        "wake word",
+        "speech to text",
+        "microphone",
+        "speaker",
+    ] {
         assert!(checks.iter().any(|c| c["name"] == name), "no {name} check");
     }
 
     // No models: each failure says what to run. No sound card here: cpal finds no microphone.
     let out = sori()
-        .args(["doctor", "--no-sound", "--set", "models.dir=/nonexistent", "--set", &state])
+        .args([
+            "doctor",
+            "--no-sound",
+            "--set",
+            "models.dir=/nonexistent",
+            "--set",
+            &state,
+        ])
         .env("PULSE_SERVER", "unix:/nonexistent")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("FAIL models") && text.contains("sori models fetch"), "{text}");
+    assert!(
+        text.contains("FAIL models") && text.contains("sori models fetch"),
+        "{text}"
+    );
     assert!(text.contains("FAIL onnxruntime"), "{text}");
 }

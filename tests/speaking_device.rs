@@ -14,12 +14,19 @@ use common::*;
 fn samples(wav: &Path) -> (u32, Vec<f32>) {
     let mut r = hound::WavReader::open(wav).unwrap();
     let rate = r.spec().sample_rate;
-    (rate, r.samples::<i16>().map(|s| f32::from(s.unwrap()) / 32768.0).collect())
+    (
+        rate,
+        r.samples::<i16>()
+            .map(|s| f32::from(s.unwrap()) / 32768.0)
+            .collect(),
+    )
 }
 
 /// RMS of each 100 ms window.
 fn rms_windows(rate: u32, s: &[f32]) -> Vec<f32> {
-    s.chunks((rate / 10) as usize).map(|w| (w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32).sqrt()).collect()
+    s.chunks((rate / 10) as usize)
+        .map(|w| (w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32).sqrt())
+        .collect()
 }
 
 #[test]
@@ -37,17 +44,37 @@ fn say_is_heard_on_the_speaker_at_full_length() {
     let heard = dir.path().join("heard.wav");
     let rec = pulse.record_speaker(&heard);
     let state = dir.path().join("state");
-    run_ok(sori().env("PULSE_SERVER", &pulse.server).args(["--set", &format!("state.dir=\"{}\"", state.display()), "say", text]));
+    run_ok(sori().env("PULSE_SERVER", &pulse.server).args([
+        "--set",
+        &format!("state.dir=\"{}\"", state.display()),
+        "say",
+        text,
+    ]));
     rec.stop();
     let (rate, s) = samples(&heard);
-    let loud: Vec<usize> = rms_windows(rate, &s).iter().enumerate().filter(|(_, r)| **r > 0.01).map(|(i, _)| i).collect();
-    let (first, last) = (*loud.first().expect("nothing reached the speaker"), *loud.last().unwrap());
+    let loud: Vec<usize> = rms_windows(rate, &s)
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r > 0.01)
+        .map(|(i, _)| i)
+        .collect();
+    let (first, last) = (
+        *loud.first().expect("nothing reached the speaker"),
+        *loud.last().unwrap(),
+    );
     let heard_ms = (last - first + 1) as u64 * 100;
-    assert!(heard_ms.abs_diff(said_ms) < said_ms / 4, "heard {heard_ms} ms of speech, said {said_ms} ms");
+    assert!(
+        heard_ms.abs_diff(said_ms) < said_ms / 4,
+        "heard {heard_ms} ms of speech, said {said_ms} ms"
+    );
     // At the default volume (80: gain 0.64) speech is well above the noise floor.
     let peak = s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(peak > 0.2, "peak level {peak}");
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&heard));
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .arg(&heard),
+    );
     let t = transcripts(&out)[0]["text"].as_str().unwrap().to_string();
     assert!(wer(text, &t) <= 0.25, "{t:?}");
 }
@@ -62,17 +89,29 @@ fn music_ducks_while_sori_is_busy_and_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let sink = sori::audio::rodio_sink::RodioSink::open("").unwrap();
     let mixer = Mixer::new(None, 100, 0.2);
-    mixer.attach_music(sink.music_channel().expect("the speaker has a music channel"));
+    mixer.attach_music(
+        sink.music_channel()
+            .expect("the speaker has a music channel"),
+    );
     let heard = dir.path().join("heard.wav");
     let rec = pulse.record_speaker(&heard);
     // Six seconds of a 440 Hz tone as "music".
-    let tone: Vec<f32> = (0..48_000 * 6).map(|i| 0.5 * (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin()).collect();
+    let tone: Vec<f32> = (0..48_000 * 6)
+        .map(|i| 0.5 * (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin())
+        .collect();
     let music = mixer.music().unwrap();
-    music.player.append(rodio::buffer::SamplesBuffer::new(NonZero::<u16>::MIN, NonZero::new(48_000).unwrap(), tone));
+    music.player.append(rodio::buffer::SamplesBuffer::new(
+        NonZero::<u16>::MIN,
+        NonZero::new(48_000).unwrap(),
+        tone,
+    ));
     // The device stream can start a second late: time from when the music really plays.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while music.player.get_pos() < Duration::from_millis(200) {
-        assert!(std::time::Instant::now() < deadline, "the music never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the music never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(1500));
@@ -100,19 +139,29 @@ fn music_ducks_while_sori_is_busy_and_comes_back() {
             }
         })
         .collect();
-    let squeezed: String = classes.chars().filter(|&c| c != '.').fold(String::new(), |mut acc, c| {
-        if !acc.ends_with(c) {
-            acc.push(c);
-        }
-        acc
-    });
+    let squeezed: String =
+        classes
+            .chars()
+            .filter(|&c| c != '.')
+            .fold(String::new(), |mut acc, c| {
+                if !acc.ends_with(c) {
+                    acc.push(c);
+                }
+                acc
+            });
     assert_eq!(squeezed, "LdL", "windows: {classes}");
-    assert!(classes.matches('d').count() >= 10, "ducked for too short: {classes}");
+    assert!(
+        classes.matches('d').count() >= 10,
+        "ducked for too short: {classes}"
+    );
 }
 
 /// Starts `sori run`, asks for something with a long answer, and plays `interrupt` into the
 /// microphone while the answer is spoken. Returns the events once `runs` runs have ended.
-fn interrupt_a_long_reply(interrupt: impl FnOnce(&Path) -> std::path::PathBuf, runs: usize) -> Vec<serde_json::Value> {
+fn interrupt_a_long_reply(
+    interrupt: impl FnOnce(&Path) -> std::path::PathBuf,
+    runs: usize,
+) -> Vec<serde_json::Value> {
     require_models();
     let pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
@@ -120,13 +169,21 @@ fn interrupt_a_long_reply(interrupt: impl FnOnce(&Path) -> std::path::PathBuf, r
     let (w, c) = (d.join("w.wav"), d.join("c.wav"));
     espeak("hey jarvis", "en-us", &w);
     // Sori repeats what it heard for now, so a long command gives a long reply.
-    espeak("tell me a long story about a little red fox who lived in the forest near the river and liked to sing", "en-us", &c);
+    espeak(
+        "tell me a long story about a little red fox who lived in the forest near the river and liked to sing",
+        "en-us",
+        &c,
+    );
     let u = d.join("u.wav");
     splice(&[&w, &c], 500, 22_050, &u);
     let cut_in = interrupt(d);
     let ev_path = d.join("events.jsonl");
     let state = format!("state.dir=\"{}\"", d.join("state").display());
-    let (mut child, log) = start_daemon(&pulse, &ev_path, &["--set", "log.level=\"info,sori=debug\"", "--set", &state]);
+    let (mut child, log) = start_daemon(
+        &pulse,
+        &ev_path,
+        &["--set", "log.level=\"info,sori=debug\"", "--set", &state],
+    );
     pulse.speak_into_mic(&u);
     wait_events(&ev_path, "TtsStart", 1, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(800));
@@ -135,8 +192,14 @@ fn interrupt_a_long_reply(interrupt: impl FnOnce(&Path) -> std::path::PathBuf, r
     assert!(terminate(&mut child).success());
     let lines: Vec<String> = log.try_iter().collect();
     eprintln!("{}", lines.join("\n"));
-    let first_end = ev.iter().find(|e| e["type"] == "TtsEnd" && e["run"] == 1).unwrap_or_else(|| panic!("{ev:#?}"));
-    assert_eq!(first_end["cut"], true, "the reply played to its end: {ev:#?}");
+    let first_end = ev
+        .iter()
+        .find(|e| e["type"] == "TtsEnd" && e["run"] == 1)
+        .unwrap_or_else(|| panic!("{ev:#?}"));
+    assert_eq!(
+        first_end["cut"], true,
+        "the reply played to its end: {ev:#?}"
+    );
     ev
 }
 
@@ -164,7 +227,12 @@ fn a_new_wake_word_interrupts_a_long_reply() {
             // A clear "hey jarvis" (Piper's voice scores 0.99) followed by a new command.
             let (w, c, u) = (d.join("w2.wav"), d.join("c2.wav"), d.join("u2.wav"));
             run_ok(sori().args(["say", "--output"]).arg(&w).arg("Hey Jarvis!"));
-            run_ok(sori().args(["say", "--output"]).arg(&c).arg("What is the weather like today?"));
+            run_ok(
+                sori()
+                    .args(["say", "--output"])
+                    .arg(&c)
+                    .arg("What is the weather like today?"),
+            );
             splice(&[&w, &c], 400, 22_050, &u);
             u
         },
@@ -173,8 +241,21 @@ fn a_new_wake_word_interrupts_a_long_reply() {
     let ends = of_type(&ev, "RunEnd");
     assert_eq!(ends[0]["run"], 1);
     assert_eq!(ends[0]["outcome"], "interrupted", "{ev:#?}");
-    let second: Vec<&str> = ev.iter().filter(|e| e["run"] == 2).map(|e| e["type"].as_str().unwrap()).collect();
+    let second: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["run"] == 2)
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(second[..2], ["RunStart", "WakeDetected"], "{ev:#?}");
-    let stt = ev.iter().find(|e| e["type"] == "SttEnd" && e["run"] == 2).unwrap_or_else(|| panic!("{ev:#?}"));
-    assert!(wer("what is the weather like today", stt["text"].as_str().unwrap()) <= 0.35, "{stt}");
+    let stt = ev
+        .iter()
+        .find(|e| e["type"] == "SttEnd" && e["run"] == 2)
+        .unwrap_or_else(|| panic!("{ev:#?}"));
+    assert!(
+        wer(
+            "what is the weather like today",
+            stt["text"].as_str().unwrap()
+        ) <= 0.35,
+        "{stt}"
+    );
 }

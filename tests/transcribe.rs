@@ -29,14 +29,21 @@ fn english_and_korean_recordings_transcribe_correctly() {
         "audio/ljspeech_LJ001-0008.wav",
         "audio/leopard_test_ko.wav",
     ];
-    let out = run_ok(sori().args(["transcribe", "--json"]).args(files.iter().map(|f| eval.join(f))));
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json"])
+            .args(files.iter().map(|f| eval.join(f))),
+    );
     let ts = transcripts(&out);
     assert_eq!(ts.len(), files.len());
     for (f, t) in files.iter().zip(&ts) {
         let (_, lang, reference) = m.iter().find(|(p, _, _)| p == f).unwrap();
         let text = t["text"].as_str().unwrap();
         assert_eq!(t["language"], lang.as_str(), "{f}: {t}");
-        assert!(t["audio_ms"].as_u64().unwrap() > 1000 && t["stt_ms"].as_u64().is_some(), "{t}");
+        assert!(
+            t["audio_ms"].as_u64().unwrap() > 1000 && t["stt_ms"].as_u64().is_some(),
+            "{t}"
+        );
         if lang == "ko" {
             // Whisper base gets most of this sentence; these words are reliably right.
             for w in ["피하면서", "길", "걸어갔다"] {
@@ -53,7 +60,11 @@ fn english_and_korean_recordings_transcribe_correctly() {
 fn synthesized_commands_transcribe_with_both_models() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let sentences = ["what time is it", "set a timer for ten minutes", "play some jazz music"];
+    let sentences = [
+        "what time is it",
+        "set a timer for ten minutes",
+        "play some jazz music",
+    ];
     let files: Vec<_> = sentences
         .iter()
         .enumerate()
@@ -64,10 +75,17 @@ fn synthesized_commands_transcribe_with_both_models() {
         })
         .collect();
     for model in ["base", "tiny.en"] {
-        let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en", "--model", model]).args(&files));
+        let out = run_ok(
+            sori()
+                .args(["transcribe", "--json", "--lang", "en", "--model", model])
+                .args(&files),
+        );
         for (s, t) in sentences.iter().zip(transcripts(&out)) {
             let text = t["text"].as_str().unwrap();
-            assert!(wer(s, &text.replace("10", "ten")) <= 0.25, "{model}: {text:?} vs {s:?}");
+            assert!(
+                wer(s, &text.replace("10", "ten")) <= 0.25,
+                "{model}: {text:?} vs {s:?}"
+            );
         }
     }
 }
@@ -83,13 +101,38 @@ fn resampled_and_stereo_input_keeps_the_transcript() {
     let a = dir.path().join("a.wav");
     let b = dir.path().join("b.wav");
     let c = dir.path().join("c.wav");
-    for (out, args) in [(&a, &["-r", "16000", "-c", "1", "-b", "16"][..]), (&b, &["-r", "44100", "-c", "2", "-b", "16"]), (&c, &["-r", "48000", "-c", "2", "-e", "floating-point", "-b", "32"])] {
-        let st = std::process::Command::new("sox").arg(&src).args(args).arg(out).status().expect("sox is not installed: run scripts/deps.sh --test");
+    for (out, args) in [
+        (&a, &["-r", "16000", "-c", "1", "-b", "16"][..]),
+        (&b, &["-r", "44100", "-c", "2", "-b", "16"]),
+        (
+            &c,
+            &["-r", "48000", "-c", "2", "-e", "floating-point", "-b", "32"],
+        ),
+    ] {
+        let st = std::process::Command::new("sox")
+            .arg(&src)
+            .args(args)
+            .arg(out)
+            .status()
+            .expect("sox is not installed: run scripts/deps.sh --test");
         assert!(st.success());
     }
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).args([&a, &b, &c]));
-    let ts: Vec<String> = transcripts(&out).iter().map(|t| words(t["text"].as_str().unwrap()).join(" ")).collect();
-    assert!(wer("turn the volume down to five please", &ts[0].replace('5', "five")) <= 0.15, "{ts:?}");
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .args([&a, &b, &c]),
+    );
+    let ts: Vec<String> = transcripts(&out)
+        .iter()
+        .map(|t| words(t["text"].as_str().unwrap()).join(" "))
+        .collect();
+    assert!(
+        wer(
+            "turn the volume down to five please",
+            &ts[0].replace('5', "five")
+        ) <= 0.15,
+        "{ts:?}"
+    );
     assert_eq!(ts[1], ts[0], "44.1 kHz stereo differs");
     assert_eq!(ts[2], ts[0], "48 kHz float stereo differs");
 }
@@ -98,7 +141,11 @@ fn resampled_and_stereo_input_keeps_the_transcript() {
 fn corrupt_or_missing_audio_exits_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("garbage.wav");
-    std::fs::write(&garbage, b"RIFF\x24\x00\x00\x00WAVEfmt this is not audio at all").unwrap();
+    std::fs::write(
+        &garbage,
+        b"RIFF\x24\x00\x00\x00WAVEfmt this is not audio at all",
+    )
+    .unwrap();
     let text = dir.path().join("notes.wav");
     std::fs::write(&text, "just some text\n").unwrap();
     for f in [garbage, text, dir.path().join("missing.wav")] {
@@ -106,7 +153,10 @@ fn corrupt_or_missing_audio_exits_2_with_one_line() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{f:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(err.contains("not a readable WAV") && !err.contains("panicked"), "{err}");
+        assert!(
+            err.contains("not a readable WAV") && !err.contains("panicked"),
+            "{err}"
+        );
     }
 }
 
@@ -115,7 +165,12 @@ fn missing_model_says_how_to_fetch_it() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("a.wav");
     espeak("hello", "en-us", &wav);
-    let out = sori().args(["transcribe", "--set"]).arg(format!("models.dir=\"{}\"", dir.path().display())).arg(&wav).output().unwrap();
+    let out = sori()
+        .args(["transcribe", "--set"])
+        .arg(format!("models.dir=\"{}\"", dir.path().display()))
+        .arg(&wav)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("sori models fetch"), "{err}");

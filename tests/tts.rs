@@ -13,7 +13,12 @@ use sori::tts::{Tts, TtsError};
 
 fn say_to(dir: &Path, i: usize, text: &str, lang: &str) -> PathBuf {
     let out = dir.join(format!("say{i}.wav"));
-    run_ok(sori().args(["say", "--lang", lang, "--output"]).arg(&out).arg(text));
+    run_ok(
+        sori()
+            .args(["say", "--lang", lang, "--output"])
+            .arg(&out)
+            .arg(text),
+    );
     out
 }
 
@@ -23,7 +28,11 @@ fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> usize {
     for x in a {
         let mut cur = vec![0usize; b.len() + 1];
         for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y { prev[j] + 1 } else { cur[j].max(prev[j + 1]) };
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                cur[j].max(prev[j + 1])
+            };
         }
         prev = cur;
     }
@@ -50,8 +59,16 @@ fn english_replies_in_the_piper_voice_come_back_through_whisper() {
         "Good morning! Here is the news for today.",
         "Playing relaxing music in the living room.",
     ];
-    let files: Vec<PathBuf> = replies.iter().enumerate().map(|(i, r)| say_to(dir.path(), i, r, "en")).collect();
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).args(&files));
+    let files: Vec<PathBuf> = replies
+        .iter()
+        .enumerate()
+        .map(|(i, r)| say_to(dir.path(), i, r, "en"))
+        .collect();
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .args(&files),
+    );
     let (mut found, mut total) = (0.0, 0.0);
     for (reply, t) in replies.iter().zip(transcripts(&out)) {
         let heard = t["text"].as_str().unwrap();
@@ -62,28 +79,54 @@ fn english_replies_in_the_piper_voice_come_back_through_whisper() {
     }
     let share = found / total;
     eprintln!("English words back through whisper: {:.1} %", share * 100.0);
-    assert!(share >= 0.9, "only {:.1} % of the words came back", share * 100.0);
+    assert!(
+        share >= 0.9,
+        "only {:.1} % of the words came back",
+        share * 100.0
+    );
 }
 
 #[test]
 fn numbers_times_and_units_are_spoken_as_words() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let f = say_to(dir.path(), 0, "It is 21°C at 5:30, with 40% chance of rain.", "en");
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "en"]).arg(&f));
-    let heard = transcripts(&out)[0]["text"].as_str().unwrap().to_lowercase();
+    let f = say_to(
+        dir.path(),
+        0,
+        "It is 21°C at 5:30, with 40% chance of rain.",
+        "en",
+    );
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .arg(&f),
+    );
+    let heard = transcripts(&out)[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
     // Whisper writes numbers (and "percent") back as digits and signs; what matters is that the
     // symbols were said as words at all (espeak-ng reads "°C" as nothing).
     for w in ["degree", "celsius", "rain"] {
         assert!(heard.contains(w), "{w:?} missing from {heard:?}");
     }
-    assert!(heard.contains("percent") || heard.contains('%'), "{heard:?}");
-    assert!(heard.contains("21") || heard.contains("twenty"), "{heard:?}");
+    assert!(
+        heard.contains("percent") || heard.contains('%'),
+        "{heard:?}"
+    );
+    assert!(
+        heard.contains("21") || heard.contains("twenty"),
+        "{heard:?}"
+    );
 }
 
 /// Hangul syllables of `reference` found in `heard`, in order.
 fn hangul_recall(reference: &str, heard: &str) -> f32 {
-    let syllables = |s: &str| s.chars().filter(|c| ('\u{AC00}'..='\u{D7A3}').contains(c)).collect::<Vec<char>>();
+    let syllables = |s: &str| {
+        s.chars()
+            .filter(|c| ('\u{AC00}'..='\u{D7A3}').contains(c))
+            .collect::<Vec<char>>()
+    };
     let r = syllables(reference);
     lcs(&r, &syllables(heard)) as f32 / r.len().max(1) as f32
 }
@@ -92,9 +135,23 @@ fn hangul_recall(reference: &str, heard: &str) -> f32 {
 fn korean_replies_through_espeak_are_measured_honestly() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let replies = ["안녕하세요, 저는 소리예요.", "타이머를 오 분으로 맞췄어요.", "오늘은 맑고 따뜻해요.", "메시지를 보냈어요.", "음악을 틀어 드릴게요."];
-    let files: Vec<PathBuf> = replies.iter().enumerate().map(|(i, r)| say_to(dir.path(), i, r, "ko")).collect();
-    let out = run_ok(sori().args(["transcribe", "--json", "--lang", "ko"]).args(&files));
+    let replies = [
+        "안녕하세요, 저는 소리예요.",
+        "타이머를 오 분으로 맞췄어요.",
+        "오늘은 맑고 따뜻해요.",
+        "메시지를 보냈어요.",
+        "음악을 틀어 드릴게요.",
+    ];
+    let files: Vec<PathBuf> = replies
+        .iter()
+        .enumerate()
+        .map(|(i, r)| say_to(dir.path(), i, r, "ko"))
+        .collect();
+    let out = run_ok(
+        sori()
+            .args(["transcribe", "--json", "--lang", "ko"])
+            .args(&files),
+    );
     let mut sum = 0.0;
     for (reply, t) in replies.iter().zip(transcripts(&out)) {
         let heard = t["text"].as_str().unwrap();
@@ -105,8 +162,15 @@ fn korean_replies_through_espeak_are_measured_honestly() {
     let share = sum / replies.len() as f32;
     // espeak-ng's Korean is robotic: whisper base recovers a fraction of it (see
     // docs/benchmarks.md). The floor catches a broken voice, not a quality target.
-    eprintln!("Korean syllables back through whisper (espeak-ng voice): {:.1} %", share * 100.0);
-    assert!(share >= 0.1, "only {:.1} % of the syllables came back", share * 100.0);
+    eprintln!(
+        "Korean syllables back through whisper (espeak-ng voice): {:.1} %",
+        share * 100.0
+    );
+    assert!(
+        share >= 0.1,
+        "only {:.1} % of the syllables came back",
+        share * 100.0
+    );
 }
 
 #[test]
@@ -140,12 +204,19 @@ fn the_first_sentence_plays_before_the_last_is_made() {
     cfg.models.dir = repo().join("models").display().to_string();
     let voices = sori::tts::Voices::from_config(&cfg).unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
-    let synth = Synth::spawn(Box::new(Recording { inner: Box::new(voices), log: log.clone() }));
+    let synth = Synth::spawn(Box::new(Recording {
+        inner: Box::new(voices),
+        log: log.clone(),
+    }));
     let reply = "Here is the forecast for today. It will be sunny in the morning. Clouds come in after lunch.";
     let mut clips = 0;
     for piece in synth.speak(reply, "en") {
         let clip = piece.unwrap();
-        assert!(clip.duration_ms() > 500, "a sentence of speech, not {} ms", clip.duration_ms());
+        assert!(
+            clip.duration_ms() > 500,
+            "a sentence of speech, not {} ms",
+            clip.duration_ms()
+        );
         log.lock().unwrap().push(format!("play {clips}"));
         clips += 1;
         // Playing takes as long as the audio; half of it is plenty for the order to show.
@@ -153,18 +224,39 @@ fn the_first_sentence_plays_before_the_last_is_made() {
     }
     let log = log.lock().unwrap().clone();
     assert_eq!(clips, 3, "{log:?}");
-    let pos = |s: &str| log.iter().position(|l| l.starts_with(s)).unwrap_or_else(|| panic!("{s} missing: {log:?}"));
-    assert!(pos("play 0") < pos("made Clouds"), "the first sentence waited for the whole reply: {log:?}");
+    let pos = |s: &str| {
+        log.iter()
+            .position(|l| l.starts_with(s))
+            .unwrap_or_else(|| panic!("{s} missing: {log:?}"))
+    };
+    assert!(
+        pos("play 0") < pos("made Clouds"),
+        "the first sentence waited for the whole reply: {log:?}"
+    );
 }
 
 #[test]
 fn say_reports_a_bad_voice_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sori().args(["say", "--voice", "piper:/nope/missing.onnx", "--output"]).arg(dir.path().join("x.wav")).arg("hello").output().unwrap();
+    let out = sori()
+        .args(["say", "--voice", "piper:/nope/missing.onnx", "--output"])
+        .arg(dir.path().join("x.wav"))
+        .arg("hello")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/nope/missing.onnx") && err.contains("sori models fetch"), "{err}");
-    let out = sori().args(["say", "--set", "tts.voices.en=\"festival\"", "hello"]).output().unwrap();
+    assert!(
+        err.contains("/nope/missing.onnx") && err.contains("sori models fetch"),
+        "{err}"
+    );
+    let out = sori()
+        .args(["say", "--set", "tts.voices.en=\"festival\"", "hello"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("tts.voices.en") && err.contains("piper:"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("tts.voices.en") && err.contains("piper:"),
+        "{err}"
+    );
 }

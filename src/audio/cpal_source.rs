@@ -67,7 +67,9 @@ where
                 chunk.fill_from_iter(data[..n].iter().map(|&s| f32::from_sample(s)));
             }
             if n < data.len() {
-                shared.dropped.fetch_add((data.len() - n) as u64, Ordering::Relaxed);
+                shared
+                    .dropped
+                    .fetch_add((data.len() - n) as u64, Ordering::Relaxed);
             }
         },
         on_error,
@@ -85,13 +87,18 @@ impl CpalSource {
         let host = cpal::default_host();
         let device = find_device(&host, name, true)?;
         let quiet = QuietStderr::new();
-        let supported = device.default_input_config().map_err(|e| AudioError::Device(e.to_string()))?;
+        let supported = device
+            .default_input_config()
+            .map_err(|e| AudioError::Device(e.to_string()))?;
         let config: cpal::StreamConfig = supported.config();
         let rate = config.sample_rate;
         let channels = config.channels as usize;
         let capacity = (rate as usize * channels * buffer_ms as usize / 1000).max(4096);
         let (producer, ring) = rtrb::RingBuffer::new(capacity);
-        let shared = Arc::new(Shared { dropped: AtomicU64::new(0), failed: AtomicBool::new(false) });
+        let shared = Arc::new(Shared {
+            dropped: AtomicU64::new(0),
+            failed: AtomicBool::new(false),
+        });
         use cpal::SampleFormat as F;
         let s = shared.clone();
         let stream = match supported.sample_format() {
@@ -102,10 +109,16 @@ impl CpalSource {
             F::U8 => build::<u8>(&device, &config, producer, s),
             F::I8 => build::<i8>(&device, &config, producer, s),
             F::F64 => build::<f64>(&device, &config, producer, s),
-            other => return Err(AudioError::Device(format!("unsupported sample format {other}"))),
+            other => {
+                return Err(AudioError::Device(format!(
+                    "unsupported sample format {other}"
+                )));
+            }
         }
         .map_err(|e| AudioError::Device(e.to_string()))?;
-        stream.play().map_err(|e| AudioError::Device(e.to_string()))?;
+        stream
+            .play()
+            .map_err(|e| AudioError::Device(e.to_string()))?;
         drop(quiet);
         let name = device_name(&device);
         tracing::debug!(device = %name, rate, channels, format = %supported.sample_format(), "capture stream opened");
@@ -152,7 +165,10 @@ impl AudioSource for CpalSource {
     fn read_frame(&mut self, frame: &mut [i16]) -> Result<bool, AudioError> {
         while self.ready.len() < frame.len() {
             if self.shared.failed.load(Ordering::Relaxed) {
-                return Err(AudioError::Stalled(format!("{} reported an error", self.name)));
+                return Err(AudioError::Stalled(format!(
+                    "{} reported an error",
+                    self.name
+                )));
             }
             if self.drain_ring()? {
                 if self.last_data.is_none() {
@@ -164,10 +180,16 @@ impl AudioSource for CpalSource {
             }
             match self.last_data {
                 None if self.opened.elapsed() > START_TIMEOUT => {
-                    return Err(AudioError::Stalled(format!("no audio from {} within {START_TIMEOUT:?}", self.name)));
+                    return Err(AudioError::Stalled(format!(
+                        "no audio from {} within {START_TIMEOUT:?}",
+                        self.name
+                    )));
                 }
                 Some(t) if t.elapsed() > STALL_TIMEOUT => {
-                    return Err(AudioError::Stalled(format!("no audio from {} for {STALL_TIMEOUT:?}", self.name)));
+                    return Err(AudioError::Stalled(format!(
+                        "no audio from {} for {STALL_TIMEOUT:?}",
+                        self.name
+                    )));
                 }
                 _ => std::thread::sleep(Duration::from_millis(5)),
             }
@@ -178,7 +200,10 @@ impl AudioSource for CpalSource {
         }
         let dropped = self.dropped_samples();
         if dropped > self.dropped_reported {
-            tracing::warn!(dropped, "capture overflow: Sori fell behind the microphone; raise audio.buffer_ms");
+            tracing::warn!(
+                dropped,
+                "capture overflow: Sori fell behind the microphone; raise audio.buffer_ms"
+            );
             self.dropped_reported = dropped;
         }
         Ok(true)
@@ -199,7 +224,9 @@ impl Drop for CpalSource {
     /// source (and wants to reopen the device) never hangs.
     fn drop(&mut self) {
         if let Some(stream) = self.stream.take() {
-            let _ = std::thread::Builder::new().name("cpal-close".into()).spawn(move || drop(stream));
+            let _ = std::thread::Builder::new()
+                .name("cpal-close".into())
+                .spawn(move || drop(stream));
         }
     }
 }

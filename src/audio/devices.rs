@@ -28,7 +28,9 @@ pub struct DeviceList {
 
 /// The stable name of a device: its backend id (ALSA PCM name), else its description.
 pub fn device_name(d: &cpal::Device) -> String {
-    d.id().map(|id| id.id().to_string()).unwrap_or_else(|_| d.to_string())
+    d.id()
+        .map(|id| id.id().to_string())
+        .unwrap_or_else(|_| d.to_string())
 }
 
 /// While alive, the process's stderr goes to /dev/null. ALSA plugins (and libjack, which the
@@ -69,31 +71,56 @@ impl Drop for QuietStderr {
 
 /// Finds a device by name: its PCM name exactly, else a unique case-insensitive part of its
 /// name or description. Empty means the default device.
-pub(crate) fn find_device(host: &cpal::Host, name: &str, input: bool) -> Result<cpal::Device, AudioError> {
+pub(crate) fn find_device(
+    host: &cpal::Host,
+    name: &str,
+    input: bool,
+) -> Result<cpal::Device, AudioError> {
     let kind = if input { "input" } else { "output" };
     let _quiet = QuietStderr::new();
     if name.is_empty() {
-        let d = if input { host.default_input_device() } else { host.default_output_device() };
+        let d = if input {
+            host.default_input_device()
+        } else {
+            host.default_output_device()
+        };
         return d.ok_or(AudioError::NoDevice(kind));
     }
     let devices: Vec<cpal::Device> = if input {
-        host.input_devices().map_err(|e| AudioError::Device(e.to_string()))?.collect()
+        host.input_devices()
+            .map_err(|e| AudioError::Device(e.to_string()))?
+            .collect()
     } else {
-        host.output_devices().map_err(|e| AudioError::Device(e.to_string()))?.collect()
+        host.output_devices()
+            .map_err(|e| AudioError::Device(e.to_string()))?
+            .collect()
     };
-    let names: Vec<(String, String)> = devices.iter().map(|d| (device_name(d), d.to_string())).collect();
+    let names: Vec<(String, String)> = devices
+        .iter()
+        .map(|d| (device_name(d), d.to_string()))
+        .collect();
     let lower = name.to_lowercase();
     let pick = names.iter().position(|(n, _)| n == name).or_else(|| {
         let hits: Vec<usize> = (0..names.len())
-            .filter(|&i| names[i].0.to_lowercase().contains(&lower) || names[i].1.to_lowercase().contains(&lower))
+            .filter(|&i| {
+                names[i].0.to_lowercase().contains(&lower)
+                    || names[i].1.to_lowercase().contains(&lower)
+            })
             .collect();
         (hits.len() == 1).then(|| hits[0])
     });
     match pick {
-        Some(i) => Ok(devices.into_iter().nth(i).expect("index from the same list")),
+        Some(i) => Ok(devices
+            .into_iter()
+            .nth(i)
+            .expect("index from the same list")),
         None => Err(AudioError::NoSuchDevice {
             name: name.to_string(),
-            available: names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+            available: names
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }
@@ -108,21 +135,42 @@ pub fn list() -> Result<DeviceList, AudioError> {
     let default_in = host.default_input_device().map(|d| device_name(&d));
     let default_out = host.default_output_device().map(|d| device_name(&d));
     let describe = |d: &cpal::Device, input: bool, default: &Option<String>| {
-        let cfg = if input { d.default_input_config() } else { d.default_output_config() };
+        let cfg = if input {
+            d.default_input_config()
+        } else {
+            d.default_output_config()
+        };
         let name = device_name(d);
         cfg.ok().map(|c| DeviceInfo {
             is_default: default.as_deref() == Some(name.as_str()),
-            format: format!("{} Hz, {} ch, {}", c.sample_rate(), c.channels(), c.sample_format()),
+            format: format!(
+                "{} Hz, {} ch, {}",
+                c.sample_rate(),
+                c.channels(),
+                c.sample_format()
+            ),
             description: d.to_string(),
             name,
         })
     };
-    let inputs = host.input_devices().map_err(|e| AudioError::Device(e.to_string()))?;
-    let mut inputs: Vec<DeviceInfo> = inputs.filter_map(|d| describe(&d, true, &default_in)).collect();
-    let outputs = host.output_devices().map_err(|e| AudioError::Device(e.to_string()))?;
-    let mut outputs: Vec<DeviceInfo> = outputs.filter_map(|d| describe(&d, false, &default_out)).collect();
+    let inputs = host
+        .input_devices()
+        .map_err(|e| AudioError::Device(e.to_string()))?;
+    let mut inputs: Vec<DeviceInfo> = inputs
+        .filter_map(|d| describe(&d, true, &default_in))
+        .collect();
+    let outputs = host
+        .output_devices()
+        .map_err(|e| AudioError::Device(e.to_string()))?;
+    let mut outputs: Vec<DeviceInfo> = outputs
+        .filter_map(|d| describe(&d, false, &default_out))
+        .collect();
     // ALSA's virtual `null` device opens fine but is never what anyone means by a microphone.
     inputs.retain(|d| d.name != "null");
     outputs.retain(|d| d.name != "null");
-    Ok(DeviceList { host: host.id().name().to_string(), inputs, outputs })
+    Ok(DeviceList {
+        host: host.id().name().to_string(),
+        inputs,
+        outputs,
+    })
 }

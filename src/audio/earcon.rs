@@ -41,7 +41,10 @@ pub fn render(e: Earcon) -> Clip {
     }
     let peak = out.iter().fold(0.0f32, |a, v| a.max(v.abs())).max(1e-6);
     let gain = 0.35 / peak;
-    Clip { sample_rate: RATE, samples: out.iter().map(|v| super::f32_to_i16(v * gain)).collect() }
+    Clip {
+        sample_rate: RATE,
+        samples: out.iter().map(|v| super::f32_to_i16(v * gain)).collect(),
+    }
 }
 
 pub fn file_name(e: Earcon) -> &'static str {
@@ -63,7 +66,11 @@ mod tests {
     fn earcons_are_short_and_not_loud() {
         for e in ALL {
             let c = render(e);
-            assert!((150..=600).contains(&c.duration_ms()), "{e:?}: {} ms", c.duration_ms());
+            assert!(
+                (150..=600).contains(&c.duration_ms()),
+                "{e:?}: {} ms",
+                c.duration_ms()
+            );
             let peak = c.samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
             assert!((10_000..=12_000).contains(&peak), "{e:?}: peak {peak}");
         }
@@ -80,12 +87,26 @@ mod tests {
                 std::fs::create_dir_all(&dir).unwrap();
                 crate::audio::wav::write_clip(&path, &clip).unwrap();
             }
-            let d = crate::audio::wav::decode(&path).unwrap_or_else(|e| panic!("{e}; run SORI_WRITE_EARCONS=1 cargo test earcon"));
+            let d = crate::audio::wav::decode(&path)
+                .unwrap_or_else(|e| panic!("{e}; run SORI_WRITE_EARCONS=1 cargo test earcon"));
             assert_eq!(d.sample_rate, RATE);
-            let shipped: Vec<i16> = d.samples.iter().map(|&s| crate::audio::f32_to_i16(s)).collect();
+            let shipped: Vec<i16> = d
+                .samples
+                .iter()
+                .map(|&s| crate::audio::f32_to_i16(s))
+                .collect();
             assert_eq!(shipped.len(), clip.samples.len(), "{}", path.display());
-            let worst = shipped.iter().zip(&clip.samples).map(|(a, b)| (a - b).abs()).max().unwrap();
-            assert!(worst <= 1, "{} differs from the render; run SORI_WRITE_EARCONS=1 cargo test earcon", path.display());
+            let worst = shipped
+                .iter()
+                .zip(&clip.samples)
+                .map(|(a, b)| (a - b).abs())
+                .max()
+                .unwrap();
+            assert!(
+                worst <= 1,
+                "{} differs from the render; run SORI_WRITE_EARCONS=1 cargo test earcon",
+                path.display()
+            );
         }
     }
 }

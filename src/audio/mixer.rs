@@ -33,11 +33,26 @@ pub struct Volume {
 impl Volume {
     pub fn apply(self, change: VolumeChange) -> Volume {
         match change {
-            VolumeChange::Up => Volume { level: self.level.saturating_add(VOLUME_STEP).min(100), muted: false },
-            VolumeChange::Down => Volume { level: self.level.saturating_sub(VOLUME_STEP), muted: self.muted },
-            VolumeChange::To(n) => Volume { level: n.min(100), muted: false },
-            VolumeChange::Mute => Volume { muted: true, ..self },
-            VolumeChange::Unmute => Volume { muted: false, ..self },
+            VolumeChange::Up => Volume {
+                level: self.level.saturating_add(VOLUME_STEP).min(100),
+                muted: false,
+            },
+            VolumeChange::Down => Volume {
+                level: self.level.saturating_sub(VOLUME_STEP),
+                muted: self.muted,
+            },
+            VolumeChange::To(n) => Volume {
+                level: n.min(100),
+                muted: false,
+            },
+            VolumeChange::Mute => Volume {
+                muted: true,
+                ..self
+            },
+            VolumeChange::Unmute => Volume {
+                muted: false,
+                ..self
+            },
         }
     }
 }
@@ -51,7 +66,13 @@ pub fn gain(level: u8) -> f32 {
 /// The gains of each channel for a volume and ducking state: pure, so it is tested directly.
 pub fn channel_gains(volume: Volume, ducked: bool, duck_level: f32) -> (f32, f32) {
     let speech = gain(volume.level);
-    let music = if volume.muted { 0.0 } else if ducked { speech * duck_level } else { speech };
+    let music = if volume.muted {
+        0.0
+    } else if ducked {
+        speech * duck_level
+    } else {
+        speech
+    };
     (speech, music)
 }
 
@@ -112,14 +133,32 @@ impl Mixer {
     /// A mixer whose volume persists in `file` (`None`: not persisted), starting at the saved
     /// volume or `default_level`.
     pub fn new(file: Option<PathBuf>, default_level: u8, duck_level: f32) -> Mixer {
-        let volume = file.as_deref().and_then(read_volume).unwrap_or(Volume { level: default_level.min(100), muted: false });
-        let seen = file.as_deref().and_then(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
-        Mixer { inner: Arc::new(Mutex::new(Inner { volume, ducked: false, duck_level, file, seen, music: None })) }
+        let volume = file.as_deref().and_then(read_volume).unwrap_or(Volume {
+            level: default_level.min(100),
+            muted: false,
+        });
+        let seen = file
+            .as_deref()
+            .and_then(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
+        Mixer {
+            inner: Arc::new(Mutex::new(Inner {
+                volume,
+                ducked: false,
+                duck_level,
+                file,
+                seen,
+                music: None,
+            })),
+        }
     }
 
     /// The device's mixer as configured: volume kept in the state directory.
     pub fn from_config(cfg: &crate::config::Config) -> Mixer {
-        Mixer::new(Some(volume_file(&cfg.state_dir())), cfg.audio.volume, cfg.audio.duck_level)
+        Mixer::new(
+            Some(volume_file(&cfg.state_dir())),
+            cfg.audio.volume,
+            cfg.audio.duck_level,
+        )
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -164,7 +203,12 @@ impl Mixer {
         Self::apply(&i);
         tracing::info!(level = i.volume.level, muted = i.volume.muted, "volume");
         if let Some(f) = i.file.clone() {
-            write_volume(&f, i.volume).map_err(|e| std::io::Error::new(e.kind(), format!("saving the volume to {}: {e}", f.display())))?;
+            write_volume(&f, i.volume).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("saving the volume to {}: {e}", f.display()),
+                )
+            })?;
             i.seen = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
         }
         Ok(i.volume)
@@ -190,7 +234,11 @@ impl Mixer {
             if let Some(v) = read_volume(&f) {
                 i.volume = v;
                 Self::apply(&i);
-                tracing::info!(level = v.level, muted = v.muted, "volume changed from outside");
+                tracing::info!(
+                    level = v.level,
+                    muted = v.muted,
+                    "volume changed from outside"
+                );
             }
         }
     }
@@ -218,10 +266,29 @@ mod tests {
 
     #[test]
     fn volume_changes() {
-        let v = Volume { level: 50, muted: false };
+        let v = Volume {
+            level: 50,
+            muted: false,
+        };
         assert_eq!(v.apply(VolumeChange::Up).level, 60);
-        assert_eq!(Volume { level: 95, muted: false }.apply(VolumeChange::Up).level, 100);
-        assert_eq!(Volume { level: 5, muted: false }.apply(VolumeChange::Down).level, 0);
+        assert_eq!(
+            Volume {
+                level: 95,
+                muted: false
+            }
+            .apply(VolumeChange::Up)
+            .level,
+            100
+        );
+        assert_eq!(
+            Volume {
+                level: 5,
+                muted: false
+            }
+            .apply(VolumeChange::Down)
+            .level,
+            0
+        );
         assert_eq!(v.apply(VolumeChange::To(130)).level, 100);
         assert!(v.apply(VolumeChange::Mute).muted);
         // Setting a level or turning it up unmutes, as on any speaker.
@@ -230,10 +297,16 @@ mod tests {
 
     #[test]
     fn ducking_lowers_music_only_and_mute_silences_music() {
-        let v = Volume { level: 100, muted: false };
+        let v = Volume {
+            level: 100,
+            muted: false,
+        };
         assert_eq!(channel_gains(v, false, 0.2), (1.0, 1.0));
         assert_eq!(channel_gains(v, true, 0.2), (1.0, 0.2));
-        assert_eq!(channel_gains(Volume { muted: true, ..v }, false, 0.2), (1.0, 0.0));
+        assert_eq!(
+            channel_gains(Volume { muted: true, ..v }, false, 0.2),
+            (1.0, 0.0)
+        );
         assert!((gain(50) - 0.25).abs() < 1e-6);
     }
 
@@ -248,9 +321,22 @@ mod tests {
         assert_eq!(Mixer::new(Some(f.clone()), 80, 0.2).volume().level, 30);
         // `sori volume` writes the file under a running mixer.
         std::thread::sleep(std::time::Duration::from_millis(20));
-        write_volume(&f, Volume { level: 60, muted: true }).unwrap();
+        write_volume(
+            &f,
+            Volume {
+                level: 60,
+                muted: true,
+            },
+        )
+        .unwrap();
         m.refresh();
-        assert_eq!(m.volume(), Volume { level: 60, muted: true });
+        assert_eq!(
+            m.volume(),
+            Volume {
+                level: 60,
+                muted: true
+            }
+        );
         assert_eq!(m.music_gain(), 0.0);
     }
 }

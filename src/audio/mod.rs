@@ -25,15 +25,23 @@ pub enum AudioError {
     /// The input is not audio Sori can read (corrupt WAV, unsupported encoding).
     #[error("{path}: not a readable WAV file: {reason}")]
     BadFile { path: String, reason: String },
-    #[error("no audio device named `{name}`; available: {available}. Run `sori devices` to list them")]
+    #[error(
+        "no audio device named `{name}`; available: {available}. Run `sori devices` to list them"
+    )]
     NoSuchDevice { name: String, available: String },
-    #[error("no {0} device found. Without a microphone or speaker, run on files: `sori run --input FILE.wav --output reply.wav`, or use the wav/null backends (`--set audio.output=null`); `sori transcribe FILE.wav` needs no device")]
+    #[error(
+        "no {0} device found. Without a microphone or speaker, run on files: `sori run --input FILE.wav --output reply.wav`, or use the wav/null backends (`--set audio.output=null`); `sori transcribe FILE.wav` needs no device"
+    )]
     NoDevice(&'static str),
-    #[error("audio device error: {0}. If the device is busy or permission is denied, add the user to the `audio` group")]
+    #[error(
+        "audio device error: {0}. If the device is busy or permission is denied, add the user to the `audio` group"
+    )]
     Device(String),
     #[error("the audio device stopped delivering audio ({0}); it may have been unplugged")]
     Stalled(String),
-    #[error("audio backend `{0}` is not compiled into this build; rebuild with `--features device-audio`")]
+    #[error(
+        "audio backend `{0}` is not compiled into this build; rebuild with `--features device-audio`"
+    )]
     NotCompiled(String),
     #[error("resampling failed: {0}")]
     Resample(String),
@@ -91,13 +99,20 @@ pub trait AudioSink: Send {
     ///
     /// # Errors
     /// As `play`.
-    fn play_until(&mut self, clip: &Clip, stop: &std::sync::atomic::AtomicBool) -> Result<bool, AudioError> {
+    fn play_until(
+        &mut self,
+        clip: &Clip,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<bool, AudioError> {
         let piece = (clip.sample_rate as usize / 10).max(1);
         for chunk in clip.samples.chunks(piece) {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(false);
             }
-            self.play(&Clip { sample_rate: clip.sample_rate, samples: chunk.to_vec() })?;
+            self.play(&Clip {
+                sample_rate: clip.sample_rate,
+                samples: chunk.to_vec(),
+            })?;
         }
         Ok(true)
     }
@@ -130,8 +145,13 @@ pub fn sink_names() -> &'static [&'static str] {
 pub fn open_source(cfg: &AudioConfig) -> Result<Box<dyn AudioSource>, AudioError> {
     match cfg.input.as_str() {
         #[cfg(feature = "device-audio")]
-        "cpal" => Ok(Box::new(cpal_source::CpalSource::open(&cfg.input_device, cfg.buffer_ms)?)),
-        "wav" => Ok(Box::new(wav::WavSource::open(std::path::Path::new(&cfg.input_file))?)),
+        "cpal" => Ok(Box::new(cpal_source::CpalSource::open(
+            &cfg.input_device,
+            cfg.buffer_ms,
+        )?)),
+        "wav" => Ok(Box::new(wav::WavSource::open(std::path::Path::new(
+            &cfg.input_file,
+        ))?)),
         "null" => Ok(Box::new(null::NullSource::new())),
         other => Err(AudioError::NotCompiled(other.to_string())),
     }
@@ -145,7 +165,9 @@ pub fn open_sink(cfg: &AudioConfig) -> Result<Box<dyn AudioSink>, AudioError> {
     match cfg.output.as_str() {
         #[cfg(feature = "device-audio")]
         "rodio" => Ok(Box::new(rodio_sink::RodioSink::open(&cfg.output_device)?)),
-        "wav" => Ok(Box::new(wav::WavSink::create(std::path::Path::new(&cfg.output_file))?)),
+        "wav" => Ok(Box::new(wav::WavSink::create(std::path::Path::new(
+            &cfg.output_file,
+        ))?)),
         "null" => Ok(Box::new(null::NullSink)),
         other => Err(AudioError::NotCompiled(other.to_string())),
     }
@@ -167,6 +189,10 @@ pub fn downmix_into(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
         out.extend_from_slice(interleaved);
     } else {
         let k = 1.0 / channels as f32;
-        out.extend(interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() * k));
+        out.extend(
+            interleaved
+                .chunks_exact(channels)
+                .map(|f| f.iter().sum::<f32>() * k),
+        );
     }
 }

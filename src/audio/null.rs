@@ -12,7 +12,10 @@ pub struct NullSource {
 
 impl NullSource {
     pub fn new() -> Self {
-        NullSource { started: Instant::now(), samples: 0 }
+        NullSource {
+            started: Instant::now(),
+            samples: 0,
+        }
     }
 }
 

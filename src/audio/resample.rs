@@ -23,8 +23,11 @@ pub fn resample_mono(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, Audi
         return Ok(input.to_vec());
     }
     let mut r = resampler(from, to, STREAM_CHUNK)?;
-    let buf = InterleavedSlice::new(input, 1, input.len()).map_err(|e| AudioError::Resample(e.to_string()))?;
-    let out = r.process_all(&buf, input.len(), None).map_err(|e| AudioError::Resample(e.to_string()))?;
+    let buf = InterleavedSlice::new(input, 1, input.len())
+        .map_err(|e| AudioError::Resample(e.to_string()))?;
+    let out = r
+        .process_all(&buf, input.len(), None)
+        .map_err(|e| AudioError::Resample(e.to_string()))?;
     Ok(out.take_data())
 }
 
@@ -40,9 +43,17 @@ impl StreamResampler {
     /// # Errors
     /// `AudioError::Resample` for rates rubato rejects.
     pub fn new(from: u32, to: u32) -> Result<Self, AudioError> {
-        let inner = if from == to { None } else { Some(resampler(from, to, STREAM_CHUNK)?) };
+        let inner = if from == to {
+            None
+        } else {
+            Some(resampler(from, to, STREAM_CHUNK)?)
+        };
         let out_max = inner.as_ref().map_or(0, |r| r.output_frames_max());
-        Ok(StreamResampler { inner, pending: Vec::with_capacity(STREAM_CHUNK * 2), out: vec![0.0; out_max] })
+        Ok(StreamResampler {
+            inner,
+            pending: Vec::with_capacity(STREAM_CHUNK * 2),
+            out: vec![0.0; out_max],
+        })
     }
 
     /// Feeds `input` (mono, source rate) and appends resampled output to `sink`.
@@ -59,10 +70,15 @@ impl StreamResampler {
             let chunk = &self.pending[start..start + need];
             let inp = InterleavedSlice::new(chunk, 1, need).map_err(|e| err(&e))?;
             let out_len = self.out.len();
-            let mut outp =
-                rubato::audioadapter_buffers::direct::InterleavedSlice::new_mut(&mut self.out, 1, out_len)
-                    .map_err(|e| err(&e))?;
-            let (used, written) = r.process_into_buffer(&inp, &mut outp, None).map_err(|e| err(&e))?;
+            let mut outp = rubato::audioadapter_buffers::direct::InterleavedSlice::new_mut(
+                &mut self.out,
+                1,
+                out_len,
+            )
+            .map_err(|e| err(&e))?;
+            let (used, written) = r
+                .process_into_buffer(&inp, &mut outp, None)
+                .map_err(|e| err(&e))?;
             sink.extend(self.out[..written].iter().copied());
             start += used;
         }
@@ -76,12 +92,17 @@ mod tests {
     use super::*;
 
     fn tone(rate: u32, hz: f32, secs: f32) -> Vec<f32> {
-        (0..(rate as f32 * secs) as usize).map(|i| (i as f32 * hz * std::f32::consts::TAU / rate as f32).sin() * 0.5).collect()
+        (0..(rate as f32 * secs) as usize)
+            .map(|i| (i as f32 * hz * std::f32::consts::TAU / rate as f32).sin() * 0.5)
+            .collect()
     }
 
     /// Zero crossings per second ≈ 2 × frequency: the pitch survives resampling.
     fn crossings_per_sec(x: &[f32], rate: u32) -> f32 {
-        let n = x.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+        let n = x
+            .windows(2)
+            .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+            .count();
         n as f32 * rate as f32 / x.len() as f32
     }
 
@@ -100,7 +121,11 @@ mod tests {
     fn stream_resampling_matches_rate_and_removes_aliases() {
         let mut r = StreamResampler::new(48_000, 16_000).unwrap();
         // 440 Hz plus 12 kHz, which must be filtered out rather than alias to 4 kHz.
-        let x: Vec<f32> = tone(48_000, 440.0, 2.0).iter().zip(tone(48_000, 12_000.0, 2.0)).map(|(a, b)| a + b).collect();
+        let x: Vec<f32> = tone(48_000, 440.0, 2.0)
+            .iter()
+            .zip(tone(48_000, 12_000.0, 2.0))
+            .map(|(a, b)| a + b)
+            .collect();
         let mut out = Vec::new();
         for chunk in x.chunks(480) {
             r.push(chunk, &mut out).unwrap();

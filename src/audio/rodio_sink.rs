@@ -36,15 +36,21 @@ impl RodioSink {
 
 impl AudioSink for RodioSink {
     fn play(&mut self, clip: &Clip) -> Result<(), AudioError> {
-        let rate = NonZero::new(clip.sample_rate).ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
+        let rate = NonZero::new(clip.sample_rate)
+            .ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
         let player = rodio::Player::connect_new(self.sink.mixer());
         player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
         player.sleep_until_end();
         Ok(())
     }
 
-    fn play_until(&mut self, clip: &Clip, stop: &std::sync::atomic::AtomicBool) -> Result<bool, AudioError> {
-        let rate = NonZero::new(clip.sample_rate).ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
+    fn play_until(
+        &mut self,
+        clip: &Clip,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<bool, AudioError> {
+        let rate = NonZero::new(clip.sample_rate)
+            .ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
         let player = rodio::Player::connect_new(self.sink.mixer());
         player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
         // Poll rather than block so a stop lands within ~10 ms.
@@ -63,6 +69,8 @@ impl AudioSink for RodioSink {
     }
 
     fn music_channel(&self) -> Option<super::mixer::MusicChannel> {
-        Some(super::mixer::MusicChannel { player: std::sync::Arc::new(rodio::Player::connect_new(self.sink.mixer())) })
+        Some(super::mixer::MusicChannel {
+            player: std::sync::Arc::new(rodio::Player::connect_new(self.sink.mixer())),
+        })
     }
 }

@@ -19,7 +19,10 @@ pub struct Decoded {
 /// # Errors
 /// `AudioError::BadFile` for anything that is not a readable WAV (never panics).
 pub fn decode(path: &Path) -> Result<Decoded, AudioError> {
-    let bad = |reason: String| AudioError::BadFile { path: path.display().to_string(), reason };
+    let bad = |reason: String| AudioError::BadFile {
+        path: path.display().to_string(),
+        reason,
+    };
     let reader = hound::WavReader::open(path).map_err(|e| match e {
         hound::Error::IoError(io) => bad(io.to_string()),
         other => bad(other.to_string()),
@@ -29,21 +32,31 @@ pub fn decode(path: &Path) -> Result<Decoded, AudioError> {
         return Err(bad("header declares no channels or a 0 Hz rate".into()));
     }
     // hound trusts the header; a lying one must not turn into a panic in the decoder.
-    let samples = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_samples(reader, spec)))
-        .map_err(|_| bad("malformed sample data".into()))?
-        .map_err(|e| bad(e.to_string()))?;
+    let samples =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_samples(reader, spec)))
+            .map_err(|_| bad("malformed sample data".into()))?
+            .map_err(|e| bad(e.to_string()))?;
     if samples.is_empty() {
         return Err(bad("no audio samples".into()));
     }
-    Ok(Decoded { sample_rate: spec.sample_rate, channels: spec.channels, samples })
+    Ok(Decoded {
+        sample_rate: spec.sample_rate,
+        channels: spec.channels,
+        samples,
+    })
 }
 
-fn read_samples<R: std::io::Read>(mut r: hound::WavReader<R>, spec: hound::WavSpec) -> Result<Vec<f32>, hound::Error> {
+fn read_samples<R: std::io::Read>(
+    mut r: hound::WavReader<R>,
+    spec: hound::WavSpec,
+) -> Result<Vec<f32>, hound::Error> {
     match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Float, 32) => r.samples::<f32>().collect(),
         (hound::SampleFormat::Int, bits @ 1..=32) => {
             let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-            r.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect()
+            r.samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect()
         }
         _ => Err(hound::Error::Unsupported),
     }
@@ -97,7 +110,11 @@ impl WavSource {
     /// `AudioError::BadFile` for unreadable files.
     pub fn open(path: &Path) -> Result<Self, AudioError> {
         let samples = load_16k_mono(path)?.into_iter().map(f32_to_i16).collect();
-        Ok(WavSource { path: path.to_path_buf(), samples, pos: 0 })
+        Ok(WavSource {
+            path: path.to_path_buf(),
+            samples,
+            pos: 0,
+        })
     }
 }
 
@@ -128,7 +145,11 @@ impl WavSink {
     pub fn create(path: &Path) -> Result<Self, AudioError> {
         // Fail now rather than at the first reply if the path is unwritable.
         std::fs::File::create(path)?;
-        Ok(WavSink { path: path.to_path_buf(), writer: None, rate: 0 })
+        Ok(WavSink {
+            path: path.to_path_buf(),
+            writer: None,
+            rate: 0,
+        })
     }
 }
 
@@ -136,7 +157,12 @@ impl AudioSink for WavSink {
     fn play(&mut self, clip: &Clip) -> Result<(), AudioError> {
         if self.writer.is_none() {
             self.rate = clip.sample_rate;
-            let spec = hound::WavSpec { channels: 1, sample_rate: self.rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            let spec = hound::WavSpec {
+                channels: 1,
+                sample_rate: self.rate,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
             self.writer = Some(hound::WavWriter::create(&self.path, spec).map_err(hound_io)?);
         }
         let w = self.writer.as_mut().expect("writer just set");
@@ -178,7 +204,9 @@ mod tests {
             match (spec.sample_format, spec.bits_per_sample) {
                 (hound::SampleFormat::Float, _) => w.write_sample(v).unwrap(),
                 (_, 16) => w.write_sample((v * 32767.0) as i16).unwrap(),
-                (_, b) => w.write_sample((v * ((1i64 << (b - 1)) - 1) as f32) as i32).unwrap(),
+                (_, b) => w
+                    .write_sample((v * ((1i64 << (b - 1)) - 1) as f32) as i32)
+                    .unwrap(),
             }
         }
         w.finalize().unwrap();
@@ -187,11 +215,25 @@ mod tests {
     #[test]
     fn decodes_every_common_format_to_16k_mono() {
         let dir = tempfile::tempdir().unwrap();
-        let cases = [(44_100, 2, 16, hound::SampleFormat::Int), (48_000, 2, 24, hound::SampleFormat::Int),
-            (16_000, 1, 32, hound::SampleFormat::Int), (22_050, 1, 32, hound::SampleFormat::Float), (8_000, 1, 8, hound::SampleFormat::Int)];
+        let cases = [
+            (44_100, 2, 16, hound::SampleFormat::Int),
+            (48_000, 2, 24, hound::SampleFormat::Int),
+            (16_000, 1, 32, hound::SampleFormat::Int),
+            (22_050, 1, 32, hound::SampleFormat::Float),
+            (8_000, 1, 8, hound::SampleFormat::Int),
+        ];
         for (rate, ch, bits, fmt) in cases {
             let p = dir.path().join(format!("{rate}-{ch}-{bits}.wav"));
-            write(&p, hound::WavSpec { channels: ch, sample_rate: rate, bits_per_sample: bits, sample_format: fmt }, rate as usize);
+            write(
+                &p,
+                hound::WavSpec {
+                    channels: ch,
+                    sample_rate: rate,
+                    bits_per_sample: bits,
+                    sample_format: fmt,
+                },
+                rate as usize,
+            );
             let x = load_16k_mono(&p).unwrap();
             assert!((x.len() as i64 - 16_000).abs() < 40, "{p:?}: {}", x.len());
             let peak = x.iter().fold(0f32, |a, v| a.max(v.abs()));
@@ -203,7 +245,11 @@ mod tests {
     fn garbage_is_a_clear_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.wav");
-        for bytes in [&b""[..], b"hello world, not audio", b"RIFF\x10\0\0\0WAVEfmt \x10\0\0\0\x01\0\x02\0"] {
+        for bytes in [
+            &b""[..],
+            b"hello world, not audio",
+            b"RIFF\x10\0\0\0WAVEfmt \x10\0\0\0\x01\0\x02\0",
+        ] {
             std::fs::write(&p, bytes).unwrap();
             let e = decode(&p).unwrap_err().to_string();
             assert!(e.contains("not a readable WAV"), "{e}");
@@ -215,7 +261,10 @@ mod tests {
     fn source_yields_frames_then_ends_and_sink_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.wav");
-        let clip = Clip { sample_rate: 16_000, samples: (0..4000).map(|i| (i % 100) as i16).collect() };
+        let clip = Clip {
+            sample_rate: 16_000,
+            samples: (0..4000).map(|i| (i % 100) as i16).collect(),
+        };
         let mut sink = WavSink::create(&p).unwrap();
         sink.play(&clip).unwrap();
         drop(sink);

@@ -33,7 +33,10 @@ pub struct SayArgs {
 }
 
 pub fn say(cfg: &Config, args: SayArgs) -> anyhow::Result<()> {
-    let lang = args.lang.clone().unwrap_or_else(|| sori::lang::detect(&args.text).to_string());
+    let lang = args
+        .lang
+        .clone()
+        .unwrap_or_else(|| sori::lang::detect(&args.text).to_string());
     let mut voices = Voices::from_config(cfg)?;
     if let Some(v) = &args.voice {
         voices.set_voice(&lang, VoiceSpec::parse(v, &cfg.models_dir())?);
@@ -100,7 +103,11 @@ pub fn parse_volume(s: &str) -> Result<VolumeArg, String> {
         "unmute" => VolumeArg::Change(VolumeChange::Unmute),
         n => match n.parse::<u8>() {
             Ok(n) if n <= 100 => VolumeArg::Change(VolumeChange::To(n)),
-            _ => return Err(format!("`{n}` is not a volume: use 0-100, up, down, mute, unmute or show")),
+            _ => {
+                return Err(format!(
+                    "`{n}` is not a volume: use 0-100, up, down, mute, unmute or show"
+                ));
+            }
         },
     })
 }
@@ -111,6 +118,10 @@ pub fn volume(cfg: &Config, arg: VolumeArg) -> anyhow::Result<()> {
         VolumeArg::Show => mixer.volume(),
         VolumeArg::Change(c) => mixer.change(c)?,
     };
-    println!("volume {}{}", v.level, if v.muted { " (music muted)" } else { "" });
+    println!(
+        "volume {}{}",
+        v.level,
+        if v.muted { " (music muted)" } else { "" }
+    );
     Ok(())
 }

@@ -63,29 +63,55 @@ pub fn run(cfg: &Config, cmd: WakewordCommand) -> anyhow::Result<()> {
             let personal = wake::personal_names(&state);
             println!("personal (in {}):", wake::personal_dir(&state).display());
             if personal.is_empty() {
-                println!("  (none) — make one with `sori wakeword record NAME` or `sori wakeword add NAME --samples …`");
+                println!(
+                    "  (none) — make one with `sori wakeword record NAME` or `sori wakeword add NAME --samples …`"
+                );
             }
             for n in personal {
                 println!("  {n}");
             }
             Ok(())
         }
-        WakewordCommand::Test { files, json, verify, vad } => test(cfg, &files, json, verify, vad),
-        WakewordCommand::Add { name, samples, force } => {
+        WakewordCommand::Test {
+            files,
+            json,
+            verify,
+            vad,
+        } => test(cfg, &files, json, verify, vad),
+        WakewordCommand::Add {
+            name,
+            samples,
+            force,
+        } => {
             let clips = samples
                 .iter()
-                .map(|f| Ok(audio::wav::load_16k_mono(f)?.iter().map(|&s| audio::f32_to_i16(s)).collect()))
+                .map(|f| {
+                    Ok(audio::wav::load_16k_mono(f)?
+                        .iter()
+                        .map(|&s| audio::f32_to_i16(s))
+                        .collect())
+                })
                 .collect::<anyhow::Result<Vec<Vec<i16>>>>()?;
             add(cfg, &name, &clips, force)
         }
-        WakewordCommand::Record { name, count, seconds, force } => {
+        WakewordCommand::Record {
+            name,
+            count,
+            seconds,
+            force,
+        } => {
             check_name(cfg, &name, force)?;
             let mut src = audio::open_source(&cfg.audio)?;
             let mut clips = Vec::new();
             for i in 1..=count {
                 eprintln!("[{i}/{count}] say the wake phrase now ({seconds} s)…");
                 let clip = sori::record(src.as_mut(), seconds)?;
-                let peak = clip.samples.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+                let peak = clip
+                    .samples
+                    .iter()
+                    .map(|s| s.unsigned_abs())
+                    .max()
+                    .unwrap_or(0);
                 eprintln!("        recorded, peak level {:.0} %", peak as f32 / 327.68);
                 clips.push(clip.samples);
             }
@@ -95,12 +121,20 @@ pub fn run(cfg: &Config, cmd: WakewordCommand) -> anyhow::Result<()> {
 }
 
 fn check_name(cfg: &Config, name: &str, force: bool) -> anyhow::Result<PathBuf> {
-    if name.is_empty() || name.contains(['/', '\\', '.']) || wake::PRETRAINED.iter().any(|(n, _)| *n == name) {
-        anyhow::bail!("`{name}` cannot be a personal wake word name: use letters (any language), digits, - or _, not a pretrained name");
+    if name.is_empty()
+        || name.contains(['/', '\\', '.'])
+        || wake::PRETRAINED.iter().any(|(n, _)| *n == name)
+    {
+        anyhow::bail!(
+            "`{name}` cannot be a personal wake word name: use letters (any language), digits, - or _, not a pretrained name"
+        );
     }
     let file = wake::personal_dir(&cfg.state_dir()).join(format!("{name}.json"));
     if file.exists() && !force {
-        anyhow::bail!("a wake word `{name}` already exists ({}); add --force to replace it", file.display());
+        anyhow::bail!(
+            "a wake word `{name}` already exists ({}); add --force to replace it",
+            file.display()
+        );
     }
     Ok(file)
 }
@@ -113,7 +147,8 @@ fn add(cfg: &Config, name: &str, clips: &[Vec<i16>], force: bool) -> anyhow::Res
     std::fs::create_dir_all(file.parent().expect("has parent"))
         .with_context(|| format!("creating {}", file.display()))?;
     let tmp = file.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string(&made)?).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, serde_json::to_string(&made)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &file)?;
     eprintln!(
         "made wake word `{name}` from {} recordings in {:.1} s (threshold {:.2}): {}",
@@ -122,19 +157,35 @@ fn add(cfg: &Config, name: &str, clips: &[Vec<i16>], force: bool) -> anyhow::Res
         made.threshold,
         file.display()
     );
-    eprintln!("use it: set wake.words = [\"{name}\"] in the config, or --set 'wake.words=[\"{name}\"]'");
+    eprintln!(
+        "use it: set wake.words = [\"{name}\"] in the config, or --set 'wake.words=[\"{name}\"]'"
+    );
     Ok(())
 }
 
-fn test(cfg: &Config, files: &[PathBuf], json: bool, verify: bool, with_vad: bool) -> anyhow::Result<()> {
+fn test(
+    cfg: &Config,
+    files: &[PathBuf],
+    json: bool,
+    verify: bool,
+    with_vad: bool,
+) -> anyhow::Result<()> {
     use sori::stt::Stt;
     use sori::vad::Vad;
     if files.is_empty() {
         anyhow::bail!("give WAV files to score");
     }
     let mut det = wake::load(cfg)?;
-    let mut vad = if with_vad { Some(sori::vad::SileroVad::load(&cfg.models_dir())?) } else { None };
-    let mut stt = if verify { Some(sori::load_stt(cfg)?) } else { None };
+    let mut vad = if with_vad {
+        Some(sori::vad::SileroVad::load(&cfg.models_dir())?)
+    } else {
+        None
+    };
+    let mut stt = if verify {
+        Some(sori::load_stt(cfg)?)
+    } else {
+        None
+    };
     // A second of silence on each side, as if the clip came in a stream; more than the
     // classifier's 1.3 s window separates one file from the next.
     let pad = 16_000usize.div_ceil(wake::FRAME) * wake::FRAME;
@@ -164,7 +215,8 @@ fn test(cfg: &Config, files: &[PathBuf], json: bool, verify: bool, with_vad: boo
                     let end = (i + 1) * wake::FRAME;
                     let start = end.saturating_sub(25 * wake::FRAME);
                     let clip = audio::i16_to_f32(&samples[start..end]);
-                    let t = stt.transcribe_prompted(&clip, Some("en"), &wake::verify::prompt(key))?;
+                    let t =
+                        stt.transcribe_prompted(&clip, Some("en"), &wake::verify::prompt(key))?;
                     ok = wake::verify::heard(key, &t.text);
                     tracing::debug!(file = %f.display(), heard = %t.text, ok, "second stage");
                 }
@@ -180,18 +232,34 @@ fn test(cfg: &Config, files: &[PathBuf], json: bool, verify: bool, with_vad: boo
             }
         }
         if json {
-            let scores: serde_json::Map<String, serde_json::Value> =
-                best.iter().map(|(n, s, _)| (n.clone(), serde_json::json!(s))).collect();
-            let list: Vec<serde_json::Value> =
-                detections.iter().map(|(n, s, ok)| serde_json::json!({"name": n, "score": s, "confirmed": ok})).collect();
+            let scores: serde_json::Map<String, serde_json::Value> = best
+                .iter()
+                .map(|(n, s, _)| (n.clone(), serde_json::json!(s)))
+                .collect();
+            let list: Vec<serde_json::Value> = detections
+                .iter()
+                .map(|(n, s, ok)| serde_json::json!({"name": n, "score": s, "confirmed": ok}))
+                .collect();
             println!(
                 "{}",
                 serde_json::json!({"file": f, "scores": scores, "detections": detections.len(), "confirmed": confirmed, "list": list})
             );
         } else {
-            let parts: Vec<String> = best.iter().map(|(n, s, ms)| format!("{n} {s:.3} @{ms}ms")).collect();
-            let conf = if verify { format!(", {confirmed} confirmed") } else { String::new() };
-            println!("{}\t{}\t{} detection(s){conf}", f.display(), parts.join("  "), detections.len());
+            let parts: Vec<String> = best
+                .iter()
+                .map(|(n, s, ms)| format!("{n} {s:.3} @{ms}ms"))
+                .collect();
+            let conf = if verify {
+                format!(", {confirmed} confirmed")
+            } else {
+                String::new()
+            };
+            println!(
+                "{}\t{}\t{} detection(s){conf}",
+                f.display(),
+                parts.join("  "),
+                detections.len()
+            );
         }
     }
     Ok(())

@@ -23,7 +23,12 @@ pub struct WakeConfig {
 
 impl Default for WakeConfig {
     fn default() -> Self {
-        WakeConfig { words: vec!["hey_jarvis".into()], threshold: 0.5, refractory_ms: 2000, verify: true }
+        WakeConfig {
+            words: vec!["hey_jarvis".into()],
+            threshold: 0.5,
+            refractory_ms: 2000,
+            verify: true,
+        }
     }
 }
 
@@ -81,25 +86,55 @@ fn range(key: &str, v: u32, lo: u32, hi: u32, default: u32) -> Result<(), Config
     if (lo..=hi).contains(&v) {
         Ok(())
     } else {
-        Err(invalid(key, format!("{v} is out of range; use {lo}..={hi} (default {default})")))
+        Err(invalid(
+            key,
+            format!("{v} is out of range; use {lo}..={hi} (default {default})"),
+        ))
     }
 }
 
 pub(super) fn validate(w: &WakeConfig, l: &ListenConfig) -> Result<(), ConfigError> {
     if w.words.is_empty() {
-        return Err(invalid("wake.words", "at least one wake word is needed, e.g. words = [\"hey_jarvis\"]"));
+        return Err(invalid(
+            "wake.words",
+            "at least one wake word is needed, e.g. words = [\"hey_jarvis\"]",
+        ));
     }
     if !(0.05..=0.99).contains(&w.threshold) {
-        return Err(invalid("wake.threshold", format!("{} is out of range; use 0.05..=0.99 (default 0.5)", w.threshold)));
+        return Err(invalid(
+            "wake.threshold",
+            format!(
+                "{} is out of range; use 0.05..=0.99 (default 0.5)",
+                w.threshold
+            ),
+        ));
     }
     range("wake.refractory_ms", w.refractory_ms, 0, 60_000, 2000)?;
     if !(0.05..=0.99).contains(&l.vad_threshold) {
-        return Err(invalid("listen.vad_threshold", format!("{} is out of range; use 0.05..=0.99 (default 0.5)", l.vad_threshold)));
+        return Err(invalid(
+            "listen.vad_threshold",
+            format!(
+                "{} is out of range; use 0.05..=0.99 (default 0.5)",
+                l.vad_threshold
+            ),
+        ));
     }
     range("listen.pre_roll_ms", l.pre_roll_ms, 300, 3000, 500)?;
-    range("listen.trailing_silence_ms", l.trailing_silence_ms, 200, 3000, 600)?;
+    range(
+        "listen.trailing_silence_ms",
+        l.trailing_silence_ms,
+        200,
+        3000,
+        600,
+    )?;
     range("listen.min_speech_ms", l.min_speech_ms, 0, 2000, 200)?;
-    range("listen.max_speech_ms", l.max_speech_ms, 1000, 30_000, 10_000)?;
+    range(
+        "listen.max_speech_ms",
+        l.max_speech_ms,
+        1000,
+        30_000,
+        10_000,
+    )?;
     range("listen.no_speech_ms", l.no_speech_ms, 1000, 15_000, 4000)?;
     range("listen.follow_up_ms", l.follow_up_ms, 0, 15_000, 5000)?;
     Ok(())

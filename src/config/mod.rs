@@ -8,8 +8,8 @@ mod listen;
 mod speak;
 
 pub use listen::{ListenConfig, StateConfig, WakeConfig};
-pub use speak::{PersonaConfig, TtsConfig};
 use serde::{Deserialize, Serialize};
+pub use speak::{PersonaConfig, TtsConfig};
 
 /// The example config shipped with Sori: every key, commented out, with its default.
 pub const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
@@ -17,7 +17,10 @@ pub const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML: {message}")]
     Syntax { path: String, message: String },
     #[error("config key `{key}`: {message}")]
@@ -27,7 +30,10 @@ pub enum ConfigError {
 }
 
 pub(crate) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key: key.to_string(), message: message.into() }
+    ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.into(),
+    }
 }
 
 /// The whole configuration.
@@ -138,7 +144,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into() }
+        LogConfig {
+            level: "info".into(),
+        }
     }
 }
 
@@ -159,7 +167,15 @@ pub fn known_keys() -> Vec<String> {
     fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
         match v.as_table() {
             Some(t) => t.iter().for_each(|(k, v)| {
-                walk(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out)
+                walk(
+                    &if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    },
+                    v,
+                    out,
+                )
             }),
             None => out.push(prefix.to_string()),
         }
@@ -180,7 +196,9 @@ pub fn default_path() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
     let user = xdg.map(|d| d.join("sori/config.toml"));
-    user.into_iter().chain([PathBuf::from("/etc/sori/config.toml")]).find(|p| p.is_file())
+    user.into_iter()
+        .chain([PathBuf::from("/etc/sori/config.toml")])
+        .find(|p| p.is_file())
 }
 
 /// Parses a scalar override: TOML syntax if it parses (`3`, `true`, `"x"`), else a string.
@@ -196,7 +214,11 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) {
     let last = parts.pop().unwrap_or(key);
     let mut t = table;
     for p in parts {
-        t = t.entry(p).or_insert_with(|| toml::Value::Table(Default::default())).as_table_mut().expect("section");
+        t = t
+            .entry(p)
+            .or_insert_with(|| toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .expect("section");
     }
     t.insert(last.to_string(), value);
 }
@@ -206,14 +228,22 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) {
 ///
 /// # Errors
 /// Unreadable or malformed files, and invalid values, each naming the key and the fix.
-pub fn load(path: Option<&Path>, env: &[(String, String)], sets: &[String]) -> Result<Loaded, ConfigError> {
+pub fn load(
+    path: Option<&Path>,
+    env: &[(String, String)],
+    sets: &[String],
+) -> Result<Loaded, ConfigError> {
     let path = path.map(Path::to_path_buf).or_else(default_path);
     let mut table = match &path {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|source| ConfigError::Read { path: p.display().to_string(), source })?;
-            toml::from_str::<toml::Table>(&text)
-                .map_err(|e| ConfigError::Syntax { path: p.display().to_string(), message: e.to_string() })?
+            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                path: p.display().to_string(),
+                source,
+            })?;
+            toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Syntax {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?
         }
         None => toml::Table::new(),
     };
@@ -223,13 +253,22 @@ pub fn load(path: Option<&Path>, env: &[(String, String)], sets: &[String]) -> R
         }
     }
     for s in sets {
-        let (k, v) = s.split_once('=').ok_or_else(|| ConfigError::BadOverride(s.clone()))?;
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| ConfigError::BadOverride(s.clone()))?;
         set_path(&mut table, k.trim(), parse_value(v.trim()));
     }
-    let origin = path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "overrides".into());
+    let origin = path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "overrides".into());
     let (config, warnings) = from_table(table, &origin)?;
     config.validate()?;
-    Ok(Loaded { config, path, warnings })
+    Ok(Loaded {
+        config,
+        path,
+        warnings,
+    })
 }
 
 /// Deserializes, collecting unknown keys as warnings rather than failing on them.
@@ -241,7 +280,13 @@ pub fn from_table(table: toml::Table, origin: &str) -> Result<(Config, Vec<Strin
     let de = serde_ignored::Deserializer::new(value, &mut track);
     let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
-        invalid(&key, format!("{}; see assets/config.example.toml", e.inner().to_string().trim()))
+        invalid(
+            &key,
+            format!(
+                "{}; see assets/config.example.toml",
+                e.inner().to_string().trim()
+            ),
+        )
     })?;
     let warnings = unknown
         .into_iter()
@@ -261,45 +306,95 @@ impl Config {
         let a = &self.audio;
         let inputs = crate::audio::source_names();
         if !inputs.contains(&a.input.as_str()) {
-            return Err(invalid("audio.input", format!("unknown backend `{}`; use one of: {}", a.input, inputs.join(", "))));
+            return Err(invalid(
+                "audio.input",
+                format!(
+                    "unknown backend `{}`; use one of: {}",
+                    a.input,
+                    inputs.join(", ")
+                ),
+            ));
         }
         let outputs = crate::audio::sink_names();
         if !outputs.contains(&a.output.as_str()) {
-            return Err(invalid("audio.output", format!("unknown backend `{}`; use one of: {}", a.output, outputs.join(", "))));
+            return Err(invalid(
+                "audio.output",
+                format!(
+                    "unknown backend `{}`; use one of: {}",
+                    a.output,
+                    outputs.join(", ")
+                ),
+            ));
         }
         if a.input == "wav" && a.input_file.is_empty() {
-            return Err(invalid("audio.input_file", "the `wav` input needs a file: set audio.input_file = \"/path/x.wav\""));
+            return Err(invalid(
+                "audio.input_file",
+                "the `wav` input needs a file: set audio.input_file = \"/path/x.wav\"",
+            ));
         }
         if a.output == "wav" && a.output_file.is_empty() {
-            return Err(invalid("audio.output_file", "the `wav` output needs a file: set audio.output_file = \"/path/x.wav\""));
+            return Err(invalid(
+                "audio.output_file",
+                "the `wav` output needs a file: set audio.output_file = \"/path/x.wav\"",
+            ));
         }
         if !(100..=60_000).contains(&a.buffer_ms) {
-            return Err(invalid("audio.buffer_ms", format!("{} is out of range; use 100..=60000 (default 2000)", a.buffer_ms)));
+            return Err(invalid(
+                "audio.buffer_ms",
+                format!(
+                    "{} is out of range; use 100..=60000 (default 2000)",
+                    a.buffer_ms
+                ),
+            ));
         }
         let s = &self.stt;
         crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
         if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {
             return Err(invalid(
                 "stt.language",
-                format!("`{}` is not a whisper language code; use `auto`, `en`, `ko`, …", s.language),
+                format!(
+                    "`{}` is not a whisper language code; use `auto`, `en`, `ko`, …",
+                    s.language
+                ),
             ));
         }
         if s.threads > 64 {
-            return Err(invalid("stt.threads", format!("{} threads is too many; use 0 (auto) or 1..=64", s.threads)));
+            return Err(invalid(
+                "stt.threads",
+                format!("{} threads is too many; use 0 (auto) or 1..=64", s.threads),
+            ));
         }
         if !["auto", "full"].contains(&s.window.as_str()) {
-            return Err(invalid("stt.window", format!("`{}` is not `auto` or `full`", s.window)));
+            return Err(invalid(
+                "stt.window",
+                format!("`{}` is not `auto` or `full`", s.window),
+            ));
         }
         listen::validate(&self.wake, &self.listen)?;
         speak::validate(&self.tts, &self.persona)?;
         if self.audio.volume > 100 {
-            return Err(invalid("audio.volume", format!("{} is out of range; use 0 to 100", self.audio.volume)));
+            return Err(invalid(
+                "audio.volume",
+                format!("{} is out of range; use 0 to 100", self.audio.volume),
+            ));
         }
         if !(0.0..=1.0).contains(&self.audio.duck_level) {
-            return Err(invalid("audio.duck_level", format!("{} is out of range; use 0.0 (silent) to 1.0 (no ducking)", self.audio.duck_level)));
+            return Err(invalid(
+                "audio.duck_level",
+                format!(
+                    "{} is out of range; use 0.0 (silent) to 1.0 (no ducking)",
+                    self.audio.duck_level
+                ),
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return Err(invalid("log.level", format!("`{}` is not a log filter; use info, debug, …", self.log.level)));
+            return Err(invalid(
+                "log.level",
+                format!(
+                    "`{}` is not a log filter; use info, debug, …",
+                    self.log.level
+                ),
+            ));
         }
         Ok(())
     }
@@ -311,7 +406,12 @@ impl Config {
         }
         if let Some(s) = std::env::var_os("STATE_DIRECTORY") {
             // systemd may pass several, colon-separated; the first is ours.
-            let first = s.to_string_lossy().split(':').next().unwrap_or_default().to_string();
+            let first = s
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             return PathBuf::from(first).join("models");
         }
         if let Some(dir) = checkout_models_dir() {
@@ -326,7 +426,12 @@ impl Config {
             return PathBuf::from(&self.state.dir);
         }
         if let Some(s) = std::env::var_os("STATE_DIRECTORY") {
-            let first = s.to_string_lossy().split(':').next().unwrap_or_default().to_string();
+            let first = s
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             return PathBuf::from(first);
         }
         std::env::var_os("XDG_STATE_HOME")
@@ -378,19 +483,34 @@ mod tests {
             .map(|l| {
                 let t = l.trim_start_matches("# ").trim_start_matches('#');
                 let is_key = t.split_once('=').is_some_and(|(k, _)| {
-                    !k.trim().is_empty() && k.trim().chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    !k.trim().is_empty()
+                        && k.trim().chars().all(|c| c.is_ascii_lowercase() || c == '_')
                 });
-                if is_key || (t.starts_with('[') && t.ends_with(']')) { t.to_string() } else { l.to_string() }
+                if is_key || (t.starts_with('[') && t.ends_with(']')) {
+                    t.to_string()
+                } else {
+                    l.to_string()
+                }
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let table: toml::Table = toml::from_str(&uncommented).expect("example parses once uncommented");
+        let table: toml::Table =
+            toml::from_str(&uncommented).expect("example parses once uncommented");
         let (config, warnings) = from_table(table, "example").unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(config, Config::default(), "the example's values must be the defaults");
+        assert_eq!(
+            config,
+            Config::default(),
+            "the example's values must be the defaults"
+        );
         for key in known_keys() {
             let leaf = key.rsplit('.').next().unwrap();
-            assert!(uncommented.lines().any(|l| l.starts_with(&format!("{leaf} ="))), "{key} undocumented");
+            assert!(
+                uncommented
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{leaf} ="))),
+                "{key} undocumented"
+            );
         }
     }
 
@@ -399,15 +519,25 @@ mod tests {
         let t: toml::Table = toml::from_str("[stt]\nmodle = \"base\"\n[extra]\nx = 1").unwrap();
         let (_, w) = from_table(t, "test.toml").unwrap();
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w.iter().any(|w| w.contains("`stt.modle`") && w.contains("did you mean `stt.model`")), "{w:?}");
-        assert!(w.iter().any(|w| w.contains("`extra`") && !w.contains("did you mean")), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("`stt.modle`") && w.contains("did you mean `stt.model`")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.contains("`extra`") && !w.contains("did you mean")),
+            "{w:?}"
+        );
     }
 
     #[test]
     fn bad_values_name_the_key() {
         let err = |sets: &[&str]| {
             let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-            load(Some(Path::new("/dev/null")), &[], &sets).unwrap_err().to_string()
+            load(Some(Path::new("/dev/null")), &[], &sets)
+                .unwrap_err()
+                .to_string()
         };
         assert!(err(&["stt.threads=\"many\""]).contains("`stt.threads`"));
         assert!(err(&["stt.language=klingon"]).contains("`stt.language`"));
@@ -422,7 +552,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
         std::fs::write(&f, "[stt]\nlanguage = \"en\"\nthreads = 1\n").unwrap();
-        let env = vec![("SORI_STT_LANGUAGE".to_string(), "ko".to_string()), ("SORI_STT_THREADS".into(), "3".into())];
+        let env = vec![
+            ("SORI_STT_LANGUAGE".to_string(), "ko".to_string()),
+            ("SORI_STT_THREADS".into(), "3".into()),
+        ];
         let l = load(Some(&f), &env, &["stt.threads=2".into()]).unwrap();
         assert_eq!(l.config.stt.language, "ko");
         assert_eq!(l.config.stt.threads, 2);

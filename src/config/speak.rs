@@ -23,7 +23,10 @@ pub struct TtsConfig {
 impl Default for TtsConfig {
     fn default() -> Self {
         TtsConfig {
-            voices: BTreeMap::from([("en".into(), "piper:en_US-joe-medium".into()), ("ko".into(), "espeak:ko".into())]),
+            voices: BTreeMap::from([
+                ("en".into(), "piper:en_US-joe-medium".into()),
+                ("ko".into(), "espeak:ko".into()),
+            ]),
             speed: 1.0,
             threads: 0,
         }
@@ -52,25 +55,42 @@ pub struct PersonaConfig {
 
 impl Default for PersonaConfig {
     fn default() -> Self {
-        PersonaConfig { name: "Sori".into(), name_ko: "소리".into() }
+        PersonaConfig {
+            name: "Sori".into(),
+            name_ko: "소리".into(),
+        }
     }
 }
 
 pub(super) fn validate(tts: &TtsConfig, persona: &PersonaConfig) -> Result<(), ConfigError> {
     for (lang, voice) in &tts.voices {
-        let ok = voice.strip_prefix("piper:").or_else(|| voice.strip_prefix("espeak:")).is_some_and(|rest| !rest.is_empty());
+        let ok = voice
+            .strip_prefix("piper:")
+            .or_else(|| voice.strip_prefix("espeak:"))
+            .is_some_and(|rest| !rest.is_empty());
         if !ok {
             return Err(invalid(
                 &format!("tts.voices.{lang}"),
-                format!("`{voice}` is not a voice; use `piper:NAME` (e.g. piper:en_US-joe-medium), `piper:/path/to/voice.onnx` or `espeak:VOICE` (e.g. espeak:ko)"),
+                format!(
+                    "`{voice}` is not a voice; use `piper:NAME` (e.g. piper:en_US-joe-medium), `piper:/path/to/voice.onnx` or `espeak:VOICE` (e.g. espeak:ko)"
+                ),
             ));
         }
     }
     if !(0.25..=4.0).contains(&tts.speed) {
-        return Err(invalid("tts.speed", format!("{} is out of range; use 0.25 to 4.0 (1.0 is normal)", tts.speed)));
+        return Err(invalid(
+            "tts.speed",
+            format!(
+                "{} is out of range; use 0.25 to 4.0 (1.0 is normal)",
+                tts.speed
+            ),
+        ));
     }
     if persona.name.trim().is_empty() {
-        return Err(invalid("persona.name", "must not be empty; the default is \"Sori\""));
+        return Err(invalid(
+            "persona.name",
+            "must not be empty; the default is \"Sori\"",
+        ));
     }
     Ok(())
 }

@@ -1,11 +1,36 @@
 //! English numbers and times in words ("twenty-one", "five thirty").
 
 const ONES: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
-    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ];
-const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-const SCALES: [(u64, &str); 4] = [(1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand")];
+const TENS: [&str; 10] = [
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+const SCALES: [(u64, &str); 4] = [
+    (1_000_000_000_000, "trillion"),
+    (1_000_000_000, "billion"),
+    (1_000_000, "million"),
+    (1_000, "thousand"),
+];
 
 /// A cardinal number in words: 105 → "one hundred five", -3 → "minus three".
 pub fn cardinal(n: i64) -> String {
@@ -21,18 +46,30 @@ fn cardinal_u(n: u64) -> String {
     }
     if n < 100 {
         let (t, o) = (n / 10, n % 10);
-        return if o == 0 { TENS[t as usize].to_string() } else { format!("{}-{}", TENS[t as usize], ONES[o as usize]) };
+        return if o == 0 {
+            TENS[t as usize].to_string()
+        } else {
+            format!("{}-{}", TENS[t as usize], ONES[o as usize])
+        };
     }
     if n < 1000 {
         let rest = n % 100;
         let head = format!("{} hundred", ONES[(n / 100) as usize]);
-        return if rest == 0 { head } else { format!("{head} {}", cardinal_u(rest)) };
+        return if rest == 0 {
+            head
+        } else {
+            format!("{head} {}", cardinal_u(rest))
+        };
     }
     for (scale, name) in SCALES {
         if n >= scale {
             let rest = n % scale;
             let head = format!("{} {name}", cardinal_u(n / scale));
-            return if rest == 0 { head } else { format!("{head} {}", cardinal_u(rest)) };
+            return if rest == 0 {
+                head
+            } else {
+                format!("{head} {}", cardinal_u(rest))
+            };
         }
     }
     unreachable!("every n ≥ 1000 has a scale")
@@ -72,7 +109,11 @@ pub fn clock(hour: u32, minute: u32) -> String {
 
 /// A decimal number as digits after "point": "3.05" → "three point zero five".
 pub fn decimal(int_part: i64, frac_digits: &str) -> String {
-    let frac: Vec<&str> = frac_digits.chars().filter_map(|c| c.to_digit(10)).map(|d| ONES[d as usize]).collect();
+    let frac: Vec<&str> = frac_digits
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .map(|d| ONES[d as usize])
+        .collect();
     format!("{} point {}", cardinal(int_part), frac.join(" "))
 }
 

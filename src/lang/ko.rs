@@ -3,8 +3,12 @@
 //! times as said ("다섯 시 삼십 분").
 
 const SINO: [&str; 10] = ["영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"];
-const NATIVE_ONES: [&str; 10] = ["", "하나", "둘", "셋", "넷", "다섯", "여섯", "일곱", "여덟", "아홉"];
-const NATIVE_TENS: [&str; 10] = ["", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔"];
+const NATIVE_ONES: [&str; 10] = [
+    "", "하나", "둘", "셋", "넷", "다섯", "여섯", "일곱", "여덟", "아홉",
+];
+const NATIVE_TENS: [&str; 10] = [
+    "", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔",
+];
 
 pub fn is_hangul(c: char) -> bool {
     matches!(c, '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
@@ -21,7 +25,12 @@ pub fn sino(n: i64) -> String {
     let mut out = String::new();
     let mut n = n as u64;
     // Groups of four digits: 억 (10^8), 만 (10^4), then units.
-    for (scale, name) in [(1_0000_0000_0000u64, "조"), (1_0000_0000, "억"), (1_0000, "만"), (1, "")] {
+    for (scale, name) in [
+        (1_0000_0000_0000u64, "조"),
+        (1_0000_0000, "억"),
+        (1_0000, "만"),
+        (1, ""),
+    ] {
         let group = n / scale;
         n %= scale;
         if group == 0 {
@@ -64,7 +73,11 @@ pub fn native(n: i64) -> String {
     if !(1..=99).contains(&n) {
         return sino(n);
     }
-    format!("{}{}", NATIVE_TENS[(n / 10) as usize], NATIVE_ONES[(n % 10) as usize])
+    format!(
+        "{}{}",
+        NATIVE_TENS[(n / 10) as usize],
+        NATIVE_ONES[(n % 10) as usize]
+    )
 }
 
 /// Native Korean before a counter (시, 개, 명, 시간): 1 → "한", 2 → "두", 3 → "세", 4 → "네",
@@ -73,7 +86,11 @@ pub fn native_counter(n: i64) -> String {
     if !(1..=99).contains(&n) {
         return sino(n);
     }
-    let tens = if n == 20 { "스무" } else { NATIVE_TENS[(n / 10) as usize] };
+    let tens = if n == 20 {
+        "스무"
+    } else {
+        NATIVE_TENS[(n / 10) as usize]
+    };
     let ones = match n % 10 {
         1 => "한",
         2 => "두",
@@ -85,7 +102,9 @@ pub fn native_counter(n: i64) -> String {
 }
 
 /// Counters read with native numbers (the rest take Sino-Korean).
-pub const NATIVE_COUNTERS: [&str; 12] = ["시간", "시", "개", "명", "살", "마리", "잔", "번째", "권", "병", "대", "가지"];
+pub const NATIVE_COUNTERS: [&str; 12] = [
+    "시간", "시", "개", "명", "살", "마리", "잔", "번째", "권", "병", "대", "가지",
+];
 
 /// A number before `counter`, in the reading Korean uses for it: (5, "시") → "다섯 시",
 /// (3, "분") → "삼 분", (6, "월") → "유월", (10, "월") → "시월".
@@ -122,7 +141,11 @@ pub fn clock(hour: u32, minute: u32) -> String {
 
 /// Decimal: "3.5" → "삼 점 오".
 pub fn decimal(int_part: i64, frac_digits: &str) -> String {
-    let frac: String = frac_digits.chars().filter_map(|c| c.to_digit(10)).map(|d| SINO[d as usize]).collect();
+    let frac: String = frac_digits
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .map(|d| SINO[d as usize])
+        .collect();
     format!("{} 점 {frac}", sino(int_part))
 }
 

@@ -6,5 +6,9 @@ pub mod ko;
 
 /// The language of a text from its script: Hangul → `ko`, otherwise `en`.
 pub fn detect(text: &str) -> &'static str {
-    if text.chars().any(ko::is_hangul) { "ko" } else { "en" }
+    if text.chars().any(ko::is_hangul) {
+        "ko"
+    } else {
+        "en"
+    }
 }

@@ -30,14 +30,16 @@ impl<'a> Tensor<'a> {
     /// Values widened to f32, in row-major order.
     pub fn values(&self) -> impl Iterator<Item = f32> + '_ {
         let dtype = self.dtype;
-        self.raw.chunks_exact(self.elem_size()).map(move |b| match dtype {
-            0 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            1 => b[0] as i8 as f32,
-            2 => i16::from_le_bytes([b[0], b[1]]) as f32,
-            3 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32,
-            4 => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
-            _ => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
-        })
+        self.raw
+            .chunks_exact(self.elem_size())
+            .map(move |b| match dtype {
+                0 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                1 => b[0] as i8 as f32,
+                2 => i16::from_le_bytes([b[0], b[1]]) as f32,
+                3 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32,
+                4 => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
+                _ => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
+            })
     }
 
     /// Rows `[start, end)` of the tensor: CT2 fuses attention projections.
@@ -45,12 +47,20 @@ impl<'a> Tensor<'a> {
         let row = self.shape[1..].iter().product::<usize>() * self.elem_size();
         let mut shape = self.shape.clone();
         shape[0] = end - start;
-        Tensor { shape, dtype: self.dtype, raw: &self.raw[start * row..end * row] }
+        Tensor {
+            shape,
+            dtype: self.dtype,
+            raw: &self.raw[start * row..end * row],
+        }
     }
 
     /// The same values seen with another shape.
     pub fn reshaped(&self, shape: Vec<usize>) -> Tensor<'a> {
-        Tensor { shape, dtype: self.dtype, raw: self.raw }
+        Tensor {
+            shape,
+            dtype: self.dtype,
+            raw: self.raw,
+        }
     }
 }
 
@@ -100,7 +110,9 @@ impl<'a> Ct2Model<'a> {
         let mut c = Cursor { buf, off: 0 };
         let version = c.u32()?;
         if !(2..=10).contains(&version) {
-            return Err(ModelError::Convert(format!("not a CTranslate2 model (version {version})")));
+            return Err(ModelError::Convert(format!(
+                "not a CTranslate2 model (version {version})"
+            )));
         }
         let _spec = c.string()?;
         let _revision = c.u32()?;
@@ -119,8 +131,16 @@ impl<'a> Ct2Model<'a> {
             match dtype {
                 0 | 2..=5 => {}
                 1 if rank == 0 || name.ends_with("num_heads") => {}
-                1 => return Err(ModelError::Convert(format!("{name}: int8 CT2 weights are not supported; use the f16 model"))),
-                t => return Err(ModelError::Convert(format!("{name}: unknown CT2 dtype {t}"))),
+                1 => {
+                    return Err(ModelError::Convert(format!(
+                        "{name}: int8 CT2 weights are not supported; use the f16 model"
+                    )));
+                }
+                t => {
+                    return Err(ModelError::Convert(format!(
+                        "{name}: unknown CT2 dtype {t}"
+                    )));
+                }
             }
             vars.insert(name, Tensor { shape, dtype, raw });
         }
@@ -129,7 +149,9 @@ impl<'a> Ct2Model<'a> {
 
     /// The variable `name`, or a conversion error naming it.
     pub fn get(&self, name: &str) -> Result<&Tensor<'a>, ModelError> {
-        self.vars.get(name).ok_or_else(|| ModelError::Convert(format!("CT2 model has no variable {name}")))
+        self.vars
+            .get(name)
+            .ok_or_else(|| ModelError::Convert(format!("CT2 model has no variable {name}")))
     }
 
     /// Number of `prefix/layer_N/` blocks.

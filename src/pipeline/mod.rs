@@ -4,8 +4,8 @@
 pub mod actor;
 pub mod events;
 mod speaker;
-pub mod stop;
 pub mod state;
+pub mod stop;
 
 use serde::Serialize;
 
@@ -65,6 +65,11 @@ impl Handler for EchoHandler {
         let text = t.text.trim();
         let lang = if t.language == "ko" { "ko" } else { "en" };
         let speech = self.persona.line(lang, "you_said", &[("text", text)]);
-        Ok(Reply { speech, language: t.language.clone(), expects_answer: false, intent: None })
+        Ok(Reply {
+            speech,
+            language: t.language.clone(),
+            expects_answer: false,
+            intent: None,
+        })
     }
 }

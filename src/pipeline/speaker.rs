@@ -38,20 +38,31 @@ pub(super) fn spawn_speaker(
         .name("sori-speak".into())
         .spawn(move || {
             let earcons: Vec<(Earcon, Clip)> =
-                [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error].into_iter().map(|e| (e, earcon::render(e))).collect();
+                [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error]
+                    .into_iter()
+                    .map(|e| (e, earcon::render(e)))
+                    .collect();
             let never = AtomicBool::new(false);
             while let Ok(job) = rx.recv() {
                 playing.begin();
                 let spoken = match job {
                     SpeakJob::Earcon(e) => {
-                        let mut clip = earcons.iter().find(|(k, _)| *k == e).expect("all rendered").1.clone();
+                        let mut clip = earcons
+                            .iter()
+                            .find(|(k, _)| *k == e)
+                            .expect("all rendered")
+                            .1
+                            .clone();
                         mixer.apply_speech_gain(&mut clip.samples);
                         if let Err(err) = sink.play_until(&clip, &never) {
                             tracing::warn!("could not play the {e:?} earcon: {err}");
                         }
                         None
                     }
-                    SpeakJob::Reply { run, reply } => Some(Input::Spoken { run, cut: speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx) }),
+                    SpeakJob::Reply { run, reply } => Some(Input::Spoken {
+                        run,
+                        cut: speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx),
+                    }),
                 };
                 // Marked before the machine hears of it, so the listener's gate is already set.
                 playing.end();
@@ -67,7 +78,15 @@ pub(super) fn spawn_speaker(
 }
 
 /// Plays one reply sentence by sentence; true if it was cut short.
-fn speak(sink: &mut dyn AudioSink, synth: &Synth, mixer: &Mixer, stop: &AtomicBool, run: u64, reply: &Reply, tx: &mpsc::Sender<Msg>) -> bool {
+fn speak(
+    sink: &mut dyn AudioSink,
+    synth: &Synth,
+    mixer: &Mixer,
+    stop: &AtomicBool,
+    run: u64,
+    reply: &Reply,
+    tx: &mpsc::Sender<Msg>,
+) -> bool {
     let publish = |kind| {
         let _ = tx.blocking_send(Msg::Publish { run, kind });
     };
@@ -80,7 +99,10 @@ fn speak(sink: &mut dyn AudioSink, synth: &Synth, mixer: &Mixer, stop: &AtomicBo
         let mut clip = match pieces.recv_timeout(STOP_POLL) {
             Ok(Ok(clip)) => clip,
             Ok(Err(e)) => {
-                publish(EventKind::Error { stage: "tts".into(), message: e.to_string() });
+                publish(EventKind::Error {
+                    stage: "tts".into(),
+                    message: e.to_string(),
+                });
                 return false;
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
@@ -95,7 +117,10 @@ fn speak(sink: &mut dyn AudioSink, synth: &Synth, mixer: &Mixer, stop: &AtomicBo
             Ok(true) => {}
             Ok(false) => return true,
             Err(e) => {
-                publish(EventKind::Error { stage: "audio".into(), message: e.to_string() });
+                publish(EventKind::Error {
+                    stage: "audio".into(),
+                    message: e.to_string(),
+                });
                 return false;
             }
         }

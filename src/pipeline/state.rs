@@ -53,7 +53,9 @@ impl Settings {
             no_speech: frames(l.no_speech_ms),
             follow_up: frames(l.follow_up_ms),
             refractory: frames(w.refractory_ms) as u64,
-            speculate_after: frames(240).min(frames(l.trailing_silence_ms).saturating_sub(1)).max(1),
+            speculate_after: frames(240)
+                .min(frames(l.trailing_silence_ms).saturating_sub(1))
+                .max(1),
             stop_max: frames(2000),
             earcons: l.earcons,
             verify: w.verify,
@@ -80,30 +82,68 @@ pub enum Input {
     Frame(Frame),
     /// The transcript of `Effect::Transcribe`; `complete` when the command is recognisable as
     /// it stands (an intent matched), so a speculative one may answer before the silence ends.
-    Transcribed { run: u64, speculative: bool, result: Result<Transcript, String>, complete: bool },
-    Handled { run: u64, result: Result<Reply, String> },
+    Transcribed {
+        run: u64,
+        speculative: bool,
+        result: Result<Transcript, String>,
+        complete: bool,
+    },
+    Handled {
+        run: u64,
+        result: Result<Reply, String>,
+    },
     /// The reply finished playing (`cut`: interrupted).
-    Spoken { run: u64, cut: bool },
+    Spoken {
+        run: u64,
+        cut: bool,
+    },
     /// Transcript of speech overheard while Sori was speaking (`Effect::CheckStop`).
-    Overheard { run: u64, text: String },
+    Overheard {
+        run: u64,
+        text: String,
+    },
     /// The second-stage check of a wake word: `heard` is what whisper made of it.
-    Verified { run: u64, ok: bool, heard: String },
+    Verified {
+        run: u64,
+        ok: bool,
+        heard: String,
+    },
     Mute(bool),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Emit { run: u64, kind: EventKind },
+    Emit {
+        run: u64,
+        kind: EventKind,
+    },
     Earcon(Earcon),
-    Transcribe { run: u64, audio: Vec<i16>, speculative: bool },
-    Handle { run: u64, transcript: Transcript },
-    Speak { run: u64, reply: Reply },
+    Transcribe {
+        run: u64,
+        audio: Vec<i16>,
+        speculative: bool,
+    },
+    Handle {
+        run: u64,
+        transcript: Transcript,
+    },
+    Speak {
+        run: u64,
+        reply: Reply,
+    },
     /// Stop reply speech now.
     CutSpeech,
     /// Transcribe a short overheard segment to see if it is a stop phrase.
-    CheckStop { run: u64, audio: Vec<i16> },
+    CheckStop {
+        run: u64,
+        audio: Vec<i16>,
+    },
     /// Confirm a wake word: transcribe `audio` and look for `key`.
-    Verify { run: u64, audio: Vec<i16>, key: &'static str },
+    Verify {
+        run: u64,
+        audio: Vec<i16>,
+        key: &'static str,
+    },
 }
 
 /// A speculative transcript taken during the trailing silence, valid while no new speech came.
@@ -131,11 +171,26 @@ pub enum State {
     },
     /// Waiting for the transcript; `speculation` (its length in samples) when the speculation
     /// taken during the silence covers the whole command, so its result is the answer.
-    Transcribing { run: u64, speech_ms: u64, speculation: Option<usize> },
-    Handling { run: u64 },
-    Speaking { run: u64, reply: Reply, overheard: Vec<i16>, overheard_speech: usize, overheard_silence: usize },
+    Transcribing {
+        run: u64,
+        speech_ms: u64,
+        speculation: Option<usize>,
+    },
+    Handling {
+        run: u64,
+    },
+    Speaking {
+        run: u64,
+        reply: Reply,
+        overheard: Vec<i16>,
+        overheard_speech: usize,
+        overheard_silence: usize,
+    },
     /// After a question: waiting for speech without the wake word.
-    FollowUp { run: u64, left: usize },
+    FollowUp {
+        run: u64,
+        left: usize,
+    },
 }
 
 /// The whole machine: current state plus what persists across runs.
@@ -200,7 +255,11 @@ pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
     let mut out = Vec::with_capacity(fx.len());
     for e in fx {
         match e {
-            Effect::Emit { run: r, kind } if r == run && !matches!(kind, EventKind::RunStart { .. }) => m.deferred.push(kind),
+            Effect::Emit { run: r, kind }
+                if r == run && !matches!(kind, EventKind::RunStart { .. }) =>
+            {
+                m.deferred.push(kind)
+            }
             other => out.push(other),
         }
     }
@@ -214,14 +273,22 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
         Input::Mute(on) => {
             if m.muted != on {
                 m.muted = on;
-                fx.push(Effect::Emit { run: 0, kind: EventKind::Muted { muted: on } });
+                fx.push(Effect::Emit {
+                    run: 0,
+                    kind: EventKind::Muted { muted: on },
+                });
                 if on && matches!(m.state, State::Listening { .. } | State::FollowUp { .. }) {
                     let run = run_of(&m.state);
                     end_run(&mut m, run, "stopped", &mut fx);
                 }
             }
         }
-        Input::Transcribed { run, speculative, result, complete } => transcribed(&mut m, run, speculative, result, complete, &mut fx),
+        Input::Transcribed {
+            run,
+            speculative,
+            result,
+            complete,
+        } => transcribed(&mut m, run, speculative, result, complete, &mut fx),
         Input::Handled { run, result } => {
             if matches!(m.state, State::Handling { run: r } if r == run) {
                 match result {
@@ -230,8 +297,17 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
                         end_run(&mut m, run, "answered", &mut fx);
                     }
                     Ok(reply) => {
-                        fx.push(Effect::Speak { run, reply: reply.clone() });
-                        m.state = State::Speaking { run, reply, overheard: Vec::new(), overheard_speech: 0, overheard_silence: 0 };
+                        fx.push(Effect::Speak {
+                            run,
+                            reply: reply.clone(),
+                        });
+                        m.state = State::Speaking {
+                            run,
+                            reply,
+                            overheard: Vec::new(),
+                            overheard_speech: 0,
+                            overheard_silence: 0,
+                        };
                     }
                     Err(message) => fail(&mut m, run, "skill", message, &mut fx),
                 }
@@ -242,13 +318,24 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
                 && *r == run
             {
                 let follow = reply.expects_answer && !cut && m.settings.follow_up > 0 && !m.muted;
-                fx.push(Effect::Emit { run, kind: EventKind::TtsEnd { cut } });
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::TtsEnd { cut },
+                });
                 if follow {
                     // The answer's pre-roll must come from after the reply, not before it.
                     m.pre_roll.clear();
-                    m.state = State::FollowUp { run, left: m.settings.follow_up };
+                    m.state = State::FollowUp {
+                        run,
+                        left: m.settings.follow_up,
+                    };
                 } else {
-                    end_run(&mut m, run, if cut { "stopped" } else { "answered" }, &mut fx);
+                    end_run(
+                        &mut m,
+                        run,
+                        if cut { "stopped" } else { "answered" },
+                        &mut fx,
+                    );
                 }
             }
         }
@@ -260,14 +347,24 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
                     confirm_wake(&mut m, run, d, &mut fx);
                 } else {
                     tracing::info!(name = %d.name, score = d.score, heard = %heard, "wake word not confirmed by the second stage");
-                    fx.push(Effect::Emit { run, kind: EventKind::WakeRejected { name: d.name, score: d.score, heard } });
+                    fx.push(Effect::Emit {
+                        run,
+                        kind: EventKind::WakeRejected {
+                            name: d.name,
+                            score: d.score,
+                            heard,
+                        },
+                    });
                     end_run(&mut m, run, "rejected", &mut fx);
                 }
             }
         }
         Input::Overheard { run, text } => {
             if matches!(m.state, State::Speaking { run: r, .. } if r == run) && is_stop(&text) {
-                fx.push(Effect::Emit { run, kind: EventKind::StopHeard { text } });
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::StopHeard { text },
+                });
                 fx.push(Effect::CutSpeech);
             }
         }
@@ -293,7 +390,12 @@ fn earcon(m: &Machine, e: Earcon, fx: &mut Vec<Effect>) {
 }
 
 fn end_run(m: &mut Machine, run: u64, outcome: &str, fx: &mut Vec<Effect>) {
-    fx.push(Effect::Emit { run, kind: EventKind::RunEnd { outcome: outcome.into() } });
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::RunEnd {
+            outcome: outcome.into(),
+        },
+    });
     m.state = State::Idle;
     m.unverified = None;
     m.deferred.clear();
@@ -301,19 +403,40 @@ fn end_run(m: &mut Machine, run: u64, outcome: &str, fx: &mut Vec<Effect>) {
 
 /// The wake word counts: announce it, chime, and release the events held back meanwhile.
 fn confirm_wake(m: &mut Machine, run: u64, d: Detection, fx: &mut Vec<Effect>) {
-    fx.push(Effect::Emit { run, kind: EventKind::WakeDetected { name: d.name, score: d.score } });
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::WakeDetected {
+            name: d.name,
+            score: d.score,
+        },
+    });
     earcon(m, Earcon::Wake, fx);
     fx.extend(m.deferred.drain(..).map(|kind| Effect::Emit { run, kind }));
 }
 
 fn fail(m: &mut Machine, run: u64, stage: &str, message: String, fx: &mut Vec<Effect>) {
-    fx.push(Effect::Emit { run, kind: EventKind::Error { stage: stage.into(), message } });
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::Error {
+            stage: stage.into(),
+            message,
+        },
+    });
     earcon(m, Earcon::Error, fx);
     end_run(m, run, "error", fx);
 }
 
 fn listening(run: u64, audio: Vec<i16>, armed: bool) -> State {
-    State::Listening { run, audio, armed, waited: 0, speech: 0, silence: 0, started: false, speculation: None }
+    State::Listening {
+        run,
+        audio,
+        armed,
+        waited: 0,
+        speech: 0,
+        silence: 0,
+        started: false,
+        speculation: None,
+    }
 }
 
 /// Speech running on this long after the wake word is a command said in one breath.
@@ -324,12 +447,17 @@ const ONSET_KEEP: usize = 4;
 fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
     // A confident wake word over Sori's own reply interrupts the reply at once and starts a new run on this very frame.
     if let State::Speaking { run, reply, .. } = &m.state
-        && f.wake.as_ref().is_some_and(|d| d.score >= BARGE_IN && !crate::wake::verify::may_say(&reply.speech, &d.name))
+        && f.wake.as_ref().is_some_and(|d| {
+            d.score >= BARGE_IN && !crate::wake::verify::may_say(&reply.speech, &d.name)
+        })
         && !m.muted
     {
         let run = *run;
         fx.push(Effect::CutSpeech);
-        fx.push(Effect::Emit { run, kind: EventKind::TtsEnd { cut: true } });
+        fx.push(Effect::Emit {
+            run,
+            kind: EventKind::TtsEnd { cut: true },
+        });
         end_run(m, run, "interrupted", fx);
         m.last_wake = None;
         f.playing = false;
@@ -338,16 +466,24 @@ fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
     let state = std::mem::replace(&mut m.state, State::Idle);
     m.state = match state {
         State::Idle => {
-            let wake = f.wake.clone().filter(|_| !m.muted && !f.playing).filter(|_| {
-                m.last_wake.is_none_or(|w| m.frame.saturating_sub(w) > m.settings.refractory)
-            });
+            let wake = f
+                .wake
+                .clone()
+                .filter(|_| !m.muted && !f.playing)
+                .filter(|_| {
+                    m.last_wake
+                        .is_none_or(|w| m.frame.saturating_sub(w) > m.settings.refractory)
+                });
             push_pre_roll(m, f.samples);
             match wake {
                 Some(d) => {
                     m.last_wake = Some(m.frame);
                     let run = m.next_run;
                     m.next_run += 1;
-                    fx.push(Effect::Emit { run, kind: EventKind::RunStart { follow_up: false } });
+                    fx.push(Effect::Emit {
+                        run,
+                        kind: EventKind::RunStart { follow_up: false },
+                    });
                     let unsure = m.settings.verify && d.score < crate::wake::verify::CONFIDENT;
                     match crate::wake::verify::key_word(&d.name).filter(|_| unsure) {
                         Some(key) => {
@@ -365,18 +501,60 @@ fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                 None => State::Idle,
             }
         }
-        State::Listening { run, mut audio, armed, waited, speech, silence, started, speculation } => {
+        State::Listening {
+            run,
+            mut audio,
+            armed,
+            waited,
+            speech,
+            silence,
+            started,
+            speculation,
+        } => {
             audio.extend_from_slice(&f.samples);
-            let threshold = if started || !armed { m.settings.vad_off } else { m.settings.vad_on };
+            let threshold = if started || !armed {
+                m.settings.vad_off
+            } else {
+                m.settings.vad_on
+            };
             let is_speech = f.vad >= threshold && !f.playing;
             if !armed && !started {
                 if !is_speech {
                     // The wake phrase ended: the next speech is the command.
-                    State::Listening { run, audio, armed: true, waited: waited + 1, speech: 0, silence, started, speculation }
+                    State::Listening {
+                        run,
+                        audio,
+                        armed: true,
+                        waited: waited + 1,
+                        speech: 0,
+                        silence,
+                        started,
+                        speculation,
+                    }
                 } else if waited + 1 >= ONE_BREATH {
-                    listen(m, run, audio, waited + 1, speech, silence, started, speculation, true, fx)
+                    listen(
+                        m,
+                        run,
+                        audio,
+                        waited + 1,
+                        speech,
+                        silence,
+                        started,
+                        speculation,
+                        true,
+                        fx,
+                    )
                 } else {
-                    State::Listening { run, audio, armed, waited: waited + 1, speech, silence, started, speculation }
+                    State::Listening {
+                        run,
+                        audio,
+                        armed,
+                        waited: waited + 1,
+                        speech,
+                        silence,
+                        started,
+                        speculation,
+                    }
                 }
             } else {
                 let mut audio = audio;
@@ -387,7 +565,18 @@ fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                         audio.drain(..audio.len() - keep);
                     }
                 }
-                listen(m, run, audio, waited + 1, speech, silence, started, speculation, is_speech, fx)
+                listen(
+                    m,
+                    run,
+                    audio,
+                    waited + 1,
+                    speech,
+                    silence,
+                    started,
+                    speculation,
+                    is_speech,
+                    fx,
+                )
             }
         }
         State::FollowUp { run, left } => {
@@ -398,18 +587,35 @@ fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
             } else if f.vad >= m.settings.vad_on {
                 let run2 = m.next_run;
                 m.next_run += 1;
-                fx.push(Effect::Emit { run, kind: EventKind::RunEnd { outcome: "answered".into() } });
-                fx.push(Effect::Emit { run: run2, kind: EventKind::RunStart { follow_up: true } });
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::RunEnd {
+                        outcome: "answered".into(),
+                    },
+                });
+                fx.push(Effect::Emit {
+                    run: run2,
+                    kind: EventKind::RunStart { follow_up: true },
+                });
                 let audio = take_pre_roll(m);
                 listen(m, run2, audio, 1, 0, 0, false, None, true, fx)
             } else if left <= 1 {
                 end_run(m, run, "answered", fx);
                 State::Idle
             } else {
-                State::FollowUp { run, left: left - 1 }
+                State::FollowUp {
+                    run,
+                    left: left - 1,
+                }
             }
         }
-        State::Speaking { run, reply, mut overheard, mut overheard_speech, mut overheard_silence } => {
+        State::Speaking {
+            run,
+            reply,
+            mut overheard,
+            mut overheard_speech,
+            mut overheard_silence,
+        } => {
             // Wake words are gated while Sori speaks (its own voice must not wake it); only a
             // short stop phrase is listened for.
             if f.vad >= m.settings.vad_on || (overheard_speech > 0 && f.vad >= m.settings.vad_off) {
@@ -421,7 +627,10 @@ fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                 overheard.extend_from_slice(&f.samples);
                 if overheard_silence >= 3 {
                     if (2..=m.settings.stop_max).contains(&overheard_speech) {
-                        fx.push(Effect::CheckStop { run, audio: std::mem::take(&mut overheard) });
+                        fx.push(Effect::CheckStop {
+                            run,
+                            audio: std::mem::take(&mut overheard),
+                        });
                     }
                     overheard.clear();
                     overheard_speech = 0;
@@ -439,7 +648,13 @@ fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
             if overheard_speech > m.settings.stop_max {
                 overheard.clear();
             }
-            State::Speaking { run, reply, overheard, overheard_speech, overheard_silence }
+            State::Speaking {
+                run,
+                reply,
+                overheard,
+                overheard_speech,
+                overheard_silence,
+            }
         }
         s @ (State::Transcribing { .. } | State::Handling { .. }) => {
             push_pre_roll(m, f.samples);
@@ -483,7 +698,10 @@ fn listen(
         speculation = None; // more speech: any speculative transcript is stale
         if !started {
             started = true;
-            fx.push(Effect::Emit { run, kind: EventKind::SpeechStart });
+            fx.push(Effect::Emit {
+                run,
+                kind: EventKind::SpeechStart,
+            });
         }
     } else if started {
         silence += 1;
@@ -504,16 +722,40 @@ fn listen(
             return State::Idle;
         }
         // Trailing silence is not part of the command.
-        let keep = audio.len().saturating_sub(silence.saturating_sub(2) * FRAME);
+        let keep = audio
+            .len()
+            .saturating_sub(silence.saturating_sub(2) * FRAME);
         // A speculation only survives while no speech came after it, so it covers the command.
         match &speculation {
-            Some(Speculation { result: Some((t, _)), .. }) => {
-                fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: "silence".into() } });
+            Some(Speculation {
+                result: Some((t, _)),
+                ..
+            }) => {
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::SpeechEnd {
+                        speech_ms,
+                        reason: "silence".into(),
+                    },
+                });
                 return stt_done(m, run, t.clone(), fx);
             }
-            Some(Speculation { result: None, samples }) => {
-                fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: "silence".into() } });
-                return State::Transcribing { run, speech_ms, speculation: Some(*samples) };
+            Some(Speculation {
+                result: None,
+                samples,
+            }) => {
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::SpeechEnd {
+                        speech_ms,
+                        reason: "silence".into(),
+                    },
+                });
+                return State::Transcribing {
+                    run,
+                    speech_ms,
+                    speculation: Some(*samples),
+                };
             }
             None => {}
         }
@@ -521,22 +763,63 @@ fn listen(
         audio.truncate(keep);
         return end_speech(run, audio, speech_ms, "silence", fx);
     } else if silence == s.speculate_after && speech >= s.min_speech.max(1) {
-        fx.push(Effect::Transcribe { run, audio: audio.clone(), speculative: true });
-        speculation = Some(Speculation { samples: audio.len(), result: None });
+        fx.push(Effect::Transcribe {
+            run,
+            audio: audio.clone(),
+            speculative: true,
+        });
+        speculation = Some(Speculation {
+            samples: audio.len(),
+            result: None,
+        });
     }
-    State::Listening { run, audio, armed: true, waited, speech, silence, started, speculation }
+    State::Listening {
+        run,
+        audio,
+        armed: true,
+        waited,
+        speech,
+        silence,
+        started,
+        speculation,
+    }
 }
 
-fn end_speech(run: u64, audio: Vec<i16>, speech_ms: u64, reason: &str, fx: &mut Vec<Effect>) -> State {
-    fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: reason.into() } });
-    fx.push(Effect::Transcribe { run, audio, speculative: false });
-    State::Transcribing { run, speech_ms, speculation: None }
+fn end_speech(
+    run: u64,
+    audio: Vec<i16>,
+    speech_ms: u64,
+    reason: &str,
+    fx: &mut Vec<Effect>,
+) -> State {
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::SpeechEnd {
+            speech_ms,
+            reason: reason.into(),
+        },
+    });
+    fx.push(Effect::Transcribe {
+        run,
+        audio,
+        speculative: false,
+    });
+    State::Transcribing {
+        run,
+        speech_ms,
+        speculation: None,
+    }
 }
 
 fn stt_done(m: &mut Machine, run: u64, t: Transcript, fx: &mut Vec<Effect>) -> State {
     fx.push(Effect::Emit {
         run,
-        kind: EventKind::SttEnd { text: t.text.clone(), language: t.language.clone(), stt_ms: t.stt_ms, audio_ms: t.audio_ms },
+        kind: EventKind::SttEnd {
+            text: t.text.clone(),
+            language: t.language.clone(),
+            stt_ms: t.stt_ms,
+            audio_ms: t.audio_ms,
+        },
     });
     if t.text.trim().is_empty() {
         earcon(m, Earcon::Cancel, fx);
@@ -553,38 +836,89 @@ fn stt_done(m: &mut Machine, run: u64, t: Transcript, fx: &mut Vec<Effect>) -> S
     State::Handling { run }
 }
 
-fn transcribed(m: &mut Machine, run: u64, speculative: bool, result: Result<Transcript, String>, complete: bool, fx: &mut Vec<Effect>) {
+fn transcribed(
+    m: &mut Machine,
+    run: u64,
+    speculative: bool,
+    result: Result<Transcript, String>,
+    complete: bool,
+    fx: &mut Vec<Effect>,
+) {
     let state = std::mem::replace(&mut m.state, State::Idle);
     m.state = match state {
-        State::Listening { run: r, audio, armed, waited, speech, silence, started, speculation: Some(mut spec) }
-            if r == run && speculative && result.as_ref().map_or(true, |t| t.audio_ms == spec.samples as u64 * 1000 / 16_000) =>
+        State::Listening {
+            run: r,
+            audio,
+            armed,
+            waited,
+            speech,
+            silence,
+            started,
+            speculation: Some(mut spec),
+        } if r == run
+            && speculative
+            && result
+                .as_ref()
+                .map_or(true, |t| t.audio_ms == spec.samples as u64 * 1000 / 16_000) =>
         {
             match result {
                 // Still silent and the command is complete: answer now instead of waiting out
                 // the rest of the trailing silence.
                 Ok(t) if complete && silence > 0 => {
                     let speech_ms = speech as u64 * FRAME_MS;
-                    fx.push(Effect::Emit { run, kind: EventKind::SpeechEnd { speech_ms, reason: "early".into() } });
+                    fx.push(Effect::Emit {
+                        run,
+                        kind: EventKind::SpeechEnd {
+                            speech_ms,
+                            reason: "early".into(),
+                        },
+                    });
                     stt_done(m, run, t, fx)
                 }
                 Ok(t) => {
                     spec.result = Some((t, complete));
-                    State::Listening { run, audio, armed, waited, speech, silence, started, speculation: Some(spec) }
+                    State::Listening {
+                        run,
+                        audio,
+                        armed,
+                        waited,
+                        speech,
+                        silence,
+                        started,
+                        speculation: Some(spec),
+                    }
                 }
-                Err(_) => State::Listening { run, audio, armed, waited, speech, silence, started, speculation: None },
+                Err(_) => State::Listening {
+                    run,
+                    audio,
+                    armed,
+                    waited,
+                    speech,
+                    silence,
+                    started,
+                    speculation: None,
+                },
             }
         }
         // The awaited transcript: the final one, or the speculation of exactly this length (an
         // older speculation, overtaken by more speech, may still arrive first).
-        State::Transcribing { run: r, speculation, .. }
-            if r == run
-                && match speculation {
-                    None => !speculative,
-                    Some(n) => speculative && result.as_ref().map_or(true, |t| t.audio_ms == n as u64 * 1000 / 16_000),
-                } =>
+        State::Transcribing {
+            run: r,
+            speculation,
+            ..
+        } if r == run
+            && match speculation {
+                None => !speculative,
+                Some(n) => {
+                    speculative
+                        && result
+                            .as_ref()
+                            .map_or(true, |t| t.audio_ms == n as u64 * 1000 / 16_000)
+                }
+            } =>
         {
             match result {
-            Ok(t) => stt_done(m, run, t, fx),
+                Ok(t) => stt_done(m, run, t, fx),
                 Err(message) => {
                     m.state = State::Idle;
                     fail(m, run, "stt", message, fx);

@@ -13,7 +13,10 @@ fn frame(speech: bool, wake: bool) -> Input {
     Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: if speech { 0.9 } else { 0.02 },
-        wake: wake.then(|| Detection { name: "hey_jarvis".into(), score: 0.9 }),
+        wake: wake.then(|| Detection {
+            name: "hey_jarvis".into(),
+            score: 0.9,
+        }),
         playing: false,
     })
 }
@@ -28,11 +31,24 @@ fn wake() -> Input {
 }
 /// A borderline detection, below the second stage's `CONFIDENT`.
 fn weak_wake() -> Input {
-    Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.02, wake: Some(Detection { name: "hey_jarvis".into(), score: 0.55 }), playing: false })
+    Input::Frame(Frame {
+        samples: vec![0; FRAME],
+        vad: 0.02,
+        wake: Some(Detection {
+            name: "hey_jarvis".into(),
+            score: 0.55,
+        }),
+        playing: false,
+    })
 }
 
 fn transcript(text: &str, audio_ms: u64) -> Transcript {
-    Transcript { text: text.into(), language: "en".into(), audio_ms, stt_ms: 100 }
+    Transcript {
+        text: text.into(),
+        language: "en".into(),
+        audio_ms,
+        stt_ms: 100,
+    }
 }
 
 /// Feeds inputs, collecting every effect.
@@ -60,7 +76,10 @@ fn kinds(fx: &[Effect]) -> Vec<String> {
 
 fn outcome(fx: &[Effect]) -> Option<String> {
     fx.iter().rev().find_map(|e| match e {
-        Effect::Emit { kind: EventKind::RunEnd { outcome }, .. } => Some(outcome.clone()),
+        Effect::Emit {
+            kind: EventKind::RunEnd { outcome },
+            ..
+        } => Some(outcome.clone()),
         _ => None,
     })
 }
@@ -78,24 +97,68 @@ fn wake_speech_silence_runs_to_the_end() {
     script.extend(n(speech(), 10));
     script.extend(n(silence(), s.trailing));
     let (m, fx) = feed(m, script);
-    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected", "SpeechStart", "SpeechEnd"]);
+    assert_eq!(
+        kinds(&fx),
+        ["RunStart", "WakeDetected", "SpeechStart", "SpeechEnd"]
+    );
     assert!(fx.contains(&Effect::Earcon(Earcon::Wake)));
     // A speculative transcription was started during the trailing silence and covers the
     // command, so the machine waits for it rather than transcribing again.
-    let spec: Vec<&Effect> = fx.iter().filter(|e| matches!(e, Effect::Transcribe { .. })).collect();
+    let spec: Vec<&Effect> = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::Transcribe { .. }))
+        .collect();
     assert_eq!(spec.len(), 1);
-    let Effect::Transcribe { audio, speculative: true, .. } = spec[0] else { panic!("{spec:?}") };
-    assert!(matches!(m.state, State::Transcribing { speculation: Some(_), .. }), "{:?}", m.state);
+    let Effect::Transcribe {
+        audio,
+        speculative: true,
+        ..
+    } = spec[0]
+    else {
+        panic!("{spec:?}")
+    };
+    assert!(
+        matches!(
+            m.state,
+            State::Transcribing {
+                speculation: Some(_),
+                ..
+            }
+        ),
+        "{:?}",
+        m.state
+    );
     // The command audio starts shortly before the speech, not with the wake word.
     let frames = audio.len() / FRAME;
-    assert!((10..=10 + 5 + s.speculate_after).contains(&frames), "{frames} frames");
+    assert!(
+        (10..=10 + 5 + s.speculate_after).contains(&frames),
+        "{frames} frames"
+    );
 
     let audio_ms = audio.len() as u64 * 1000 / 16_000;
-    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("what time is it", audio_ms)), complete: false }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("what time is it", audio_ms)),
+            complete: false,
+        }],
+    );
     assert_eq!(kinds(&fx), ["SttEnd"]);
     assert!(matches!(fx.last(), Some(Effect::Handle { run: 1, .. })));
-    let reply = Reply { speech: "It is noon.".into(), language: "en".into(), ..Default::default() };
-    let (m, fx) = feed(m, [Input::Handled { run: 1, result: Ok(reply.clone()) }]);
+    let reply = Reply {
+        speech: "It is noon.".into(),
+        language: "en".into(),
+        ..Default::default()
+    };
+    let (m, fx) = feed(
+        m,
+        [Input::Handled {
+            run: 1,
+            result: Ok(reply.clone()),
+        }],
+    );
     assert_eq!(fx, [Effect::Speak { run: 1, reply }]);
     let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: false }]);
     assert_eq!(kinds(&fx), ["TtsEnd", "RunEnd"]);
@@ -123,8 +186,23 @@ fn endless_speech_is_cut_at_the_cap() {
     let (m, fx) = feed(m, n(speech(), s.max_speech - 1));
     assert_eq!(kinds(&fx), ["SpeechStart"]);
     let (m, fx) = feed(m, [speech()]);
-    assert_eq!(fx[0], Effect::Emit { run: 1, kind: EventKind::SpeechEnd { speech_ms: s.max_speech as u64 * FRAME_MS, reason: "cap".into() } });
-    assert!(matches!(&fx[1], Effect::Transcribe { speculative: false, .. }));
+    assert_eq!(
+        fx[0],
+        Effect::Emit {
+            run: 1,
+            kind: EventKind::SpeechEnd {
+                speech_ms: s.max_speech as u64 * FRAME_MS,
+                reason: "cap".into()
+            }
+        }
+    );
+    assert!(matches!(
+        &fx[1],
+        Effect::Transcribe {
+            speculative: false,
+            ..
+        }
+    ));
     assert!(matches!(m.state, State::Transcribing { .. }));
     // Whatever else is heard, it stays bounded: no frame restarts listening.
     let (m, fx) = feed(m, n(speech(), 50));
@@ -147,12 +225,39 @@ fn speaking(s: &Settings, expects_answer: bool) -> Machine {
     script.extend(n(speech(), 8));
     script.extend(n(silence(), s.trailing));
     let (m, fx) = feed(Machine::new(s.clone(), false), script);
-    let Some(Effect::Transcribe { audio, .. }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. })) else { panic!("{fx:?}") };
+    let Some(Effect::Transcribe { audio, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
+    else {
+        panic!("{fx:?}")
+    };
     let audio_ms = audio.len() as u64 * 1000 / 16_000;
-    let (m, _) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("hello", audio_ms)), complete: false }]);
-    assert!(matches!(m.state, State::Handling { run: 1 }), "{:?}", m.state);
-    let reply = Reply { speech: "Send it?".into(), language: "en".into(), expects_answer, intent: None };
-    let (m, fx) = feed(m, [Input::Handled { run: 1, result: Ok(reply) }]);
+    let (m, _) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("hello", audio_ms)),
+            complete: false,
+        }],
+    );
+    assert!(
+        matches!(m.state, State::Handling { run: 1 }),
+        "{:?}",
+        m.state
+    );
+    let reply = Reply {
+        speech: "Send it?".into(),
+        language: "en".into(),
+        expects_answer,
+        intent: None,
+    };
+    let (m, fx) = feed(
+        m,
+        [Input::Handled {
+            run: 1,
+            result: Ok(reply),
+        }],
+    );
     assert!(matches!(fx[0], Effect::Speak { .. }));
     m
 }
@@ -165,12 +270,26 @@ fn stop_phrase_while_speaking_cuts_the_reply() {
     let (m, fx) = feed(m, [weak_wake(), speech(), speech()]);
     assert!(fx.is_empty(), "{fx:?}");
     let (m, fx) = feed(m, n(silence(), 3));
-    let Some(Effect::CheckStop { run: 1, audio }) = fx.first() else { panic!("{fx:?}") };
+    let Some(Effect::CheckStop { run: 1, audio }) = fx.first() else {
+        panic!("{fx:?}")
+    };
     assert!(audio.len() >= 2 * FRAME);
     // Not a stop phrase: nothing happens.
-    let (m, fx) = feed(m, [Input::Overheard { run: 1, text: "send it to mom".into() }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Overheard {
+            run: 1,
+            text: "send it to mom".into(),
+        }],
+    );
     assert!(fx.is_empty());
-    let (m, fx) = feed(m, [Input::Overheard { run: 1, text: "Stop!".into() }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Overheard {
+            run: 1,
+            text: "Stop!".into(),
+        }],
+    );
     assert_eq!(kinds(&fx), ["StopHeard"]);
     assert_eq!(fx[1], Effect::CutSpeech);
     let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: true }]);
@@ -182,15 +301,34 @@ fn stop_phrase_while_speaking_cuts_the_reply() {
 fn a_confident_wake_word_interrupts_the_reply_and_starts_a_new_run() {
     let s = settings();
     let m = speaking(&s, false);
-    let strong = Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.9, wake: Some(Detection { name: "hey_jarvis".into(), score: 0.98 }), playing: true });
+    let strong = Input::Frame(Frame {
+        samples: vec![0; FRAME],
+        vad: 0.9,
+        wake: Some(Detection {
+            name: "hey_jarvis".into(),
+            score: 0.98,
+        }),
+        playing: true,
+    });
     let (m, fx) = feed(m, [strong]);
     assert_eq!(fx[0], Effect::CutSpeech, "{fx:?}");
-    assert_eq!(kinds(&fx), ["TtsEnd", "RunEnd", "RunStart", "WakeDetected"], "{fx:?}");
+    assert_eq!(
+        kinds(&fx),
+        ["TtsEnd", "RunEnd", "RunStart", "WakeDetected"],
+        "{fx:?}"
+    );
     assert_eq!(outcome(&fx).as_deref(), Some("interrupted"));
-    assert!(matches!(m.state, State::Listening { run: 2, .. }), "{:?}", m.state);
+    assert!(
+        matches!(m.state, State::Listening { run: 2, .. }),
+        "{:?}",
+        m.state
+    );
     // The old reply's playback ending later changes nothing.
     let (m, fx) = feed(m, [Input::Spoken { run: 1, cut: true }]);
-    assert!(fx.is_empty() && matches!(m.state, State::Listening { run: 2, .. }), "{fx:?}");
+    assert!(
+        fx.is_empty() && matches!(m.state, State::Listening { run: 2, .. }),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -200,10 +338,22 @@ fn a_reply_that_says_the_wake_word_does_not_interrupt_itself() {
     if let State::Speaking { reply, .. } = &mut m.state {
         reply.speech = "You said: repeat after me, hey Jarvis.".into();
     }
-    let strong = Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.9, wake: Some(Detection { name: "hey_jarvis".into(), score: 0.99 }), playing: true });
+    let strong = Input::Frame(Frame {
+        samples: vec![0; FRAME],
+        vad: 0.9,
+        wake: Some(Detection {
+            name: "hey_jarvis".into(),
+            score: 0.99,
+        }),
+        playing: true,
+    });
     let (m, fx) = feed(m, [strong]);
     assert!(!fx.contains(&Effect::CutSpeech), "{fx:?}");
-    assert!(matches!(m.state, State::Speaking { run: 1, .. }), "{:?}", m.state);
+    assert!(
+        matches!(m.state, State::Speaking { run: 1, .. }),
+        "{:?}",
+        m.state
+    );
 }
 
 #[test]
@@ -225,7 +375,10 @@ fn second_wake_inside_the_refractory_window_is_ignored() {
     let (m, fx) = feed(Machine::new(s.clone(), false), script);
     assert_eq!(outcome(&fx).as_deref(), Some("too_short"));
     let (m, fx) = feed(m, [wake()]);
-    assert!(fx.is_empty(), "wake inside the refractory window started a run: {fx:?}");
+    assert!(
+        fx.is_empty(),
+        "wake inside the refractory window started a run: {fx:?}"
+    );
     let (m, _) = feed(m, n(silence(), 30));
     let (_, fx) = feed(m, [wake()]);
     assert_eq!(kinds(&fx), ["RunStart", "WakeDetected"]);
@@ -237,7 +390,10 @@ fn wake_words_heard_while_sori_plays_a_sound_are_gated() {
     let playing = Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: 0.9,
-        wake: Some(Detection { name: "hey_jarvis".into(), score: 0.9 }),
+        wake: Some(Detection {
+            name: "hey_jarvis".into(),
+            score: 0.9,
+        }),
         playing: true,
     });
     let (_, fx) = feed(Machine::new(s, false), [playing]);
@@ -264,15 +420,30 @@ fn a_complete_speculative_command_answers_before_the_silence_ends() {
     script.extend(n(speech(), 10));
     script.extend(n(silence(), s.speculate_after));
     let (m, fx) = feed(Machine::new(s.clone(), false), script);
-    let Some(Effect::Transcribe { audio, speculative: true, .. }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. })) else {
+    let Some(Effect::Transcribe {
+        audio,
+        speculative: true,
+        ..
+    }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
+    else {
         panic!("no speculation: {fx:?}")
     };
     let audio_ms = audio.len() as u64 * 1000 / 16_000;
     let (m, fx) = feed(m, [silence()]);
     assert!(fx.is_empty());
-    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("what time is it", audio_ms)), complete: true }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("what time is it", audio_ms)),
+            complete: true,
+        }],
+    );
     assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
-    assert!(matches!(&fx[0], Effect::Emit { kind: EventKind::SpeechEnd { reason, .. }, .. } if reason == "early"));
+    assert!(
+        matches!(&fx[0], Effect::Emit { kind: EventKind::SpeechEnd { reason, .. }, .. } if reason == "early")
+    );
     assert!(matches!(m.state, State::Handling { run: 1 }));
 }
 
@@ -283,11 +454,23 @@ fn speech_after_a_speculation_makes_it_stale() {
     script.extend(n(speech(), 10));
     script.extend(n(silence(), s.speculate_after));
     let (m, fx) = feed(Machine::new(s.clone(), false), script);
-    let Some(Effect::Transcribe { audio, .. }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. })) else { panic!() };
+    let Some(Effect::Transcribe { audio, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
+    else {
+        panic!()
+    };
     let audio_ms = audio.len() as u64 * 1000 / 16_000;
     // The speaker goes on ("… in Busan"): the early transcript must not be used.
     let (m, _) = feed(m, n(speech(), 5));
-    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("what's the weather", audio_ms)), complete: true }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("what's the weather", audio_ms)),
+            complete: true,
+        }],
+    );
     assert!(fx.is_empty(), "{fx:?}");
     let (m, fx) = feed(m, n(silence(), s.trailing));
     assert!(kinds(&fx).contains(&"SpeechEnd".to_string()));
@@ -304,7 +487,13 @@ fn a_question_opens_a_follow_up_window() {
     // The answer needs no wake word.
     let (m, fx) = feed(m, [silence(), speech()]);
     assert_eq!(kinds(&fx), ["RunEnd", "RunStart", "SpeechStart"]);
-    assert!(matches!(fx[1], Effect::Emit { run: 2, kind: EventKind::RunStart { follow_up: true } }));
+    assert!(matches!(
+        fx[1],
+        Effect::Emit {
+            run: 2,
+            kind: EventKind::RunStart { follow_up: true }
+        }
+    ));
     assert!(matches!(m.state, State::Listening { run: 2, .. }));
 
     // No answer: the window closes.
@@ -323,15 +512,32 @@ fn one_breath_commands_are_kept_whole() {
     script.extend(n(speech(), 12));
     script.extend(n(silence(), s.trailing));
     let (_, fx) = feed(Machine::new(s, false), script);
-    assert!(kinds(&fx).contains(&"SpeechEnd".to_string()), "{:?}", kinds(&fx));
+    assert!(
+        kinds(&fx).contains(&"SpeechEnd".to_string()),
+        "{:?}",
+        kinds(&fx)
+    );
 }
 
 #[test]
 fn stop_phrases() {
-    for t in ["stop", "Stop.", "STOP!", "stop it", "그만", "그만해.", " 멈춰 "] {
+    for t in [
+        "stop",
+        "Stop.",
+        "STOP!",
+        "stop it",
+        "그만",
+        "그만해.",
+        " 멈춰 ",
+    ] {
         assert!(is_stop(t), "{t}");
     }
-    for t in ["stop the music in the kitchen", "don't stop", "", "그만 보내"] {
+    for t in [
+        "stop the music in the kitchen",
+        "don't stop",
+        "",
+        "그만 보내",
+    ] {
         assert!(!is_stop(t), "{t}");
     }
 }
@@ -343,35 +549,80 @@ fn the_second_stage_confirms_or_rejects_a_wake_word() {
     // Confirmed: WakeDetected and the chime come with the check, then the speech that began
     // meanwhile.
     let (_, fx) = feed(Machine::new(s.clone(), false), [wake()]);
-    assert_eq!(kinds(&fx), ["RunStart", "WakeDetected"], "a confident detection needs no check");
+    assert_eq!(
+        kinds(&fx),
+        ["RunStart", "WakeDetected"],
+        "a confident detection needs no check"
+    );
     let (m, fx) = feed(Machine::new(s.clone(), false), [silence(), weak_wake()]);
     assert_eq!(kinds(&fx), ["RunStart"]);
-    let Some(Effect::Verify { run: 1, audio, key: "jarvis" }) = fx.iter().find(|e| matches!(e, Effect::Verify { .. })) else {
+    let Some(Effect::Verify {
+        run: 1,
+        audio,
+        key: "jarvis",
+    }) = fx.iter().find(|e| matches!(e, Effect::Verify { .. }))
+    else {
         panic!("{fx:?}")
     };
-    assert_eq!(audio.len(), 2 * FRAME, "the check gets the frames before the detection");
+    assert_eq!(
+        audio.len(),
+        2 * FRAME,
+        "the check gets the frames before the detection"
+    );
     let (m, fx) = feed(m, [silence(), speech(), speech()]);
     assert!(kinds(&fx).is_empty(), "{fx:?}");
-    let (m, fx) = feed(m, [Input::Verified { run: 1, ok: true, heard: "Hey Jarvis.".into() }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Verified {
+            run: 1,
+            ok: true,
+            heard: "Hey Jarvis.".into(),
+        }],
+    );
     assert_eq!(kinds(&fx), ["WakeDetected", "SpeechStart"]);
     assert!(fx.contains(&Effect::Earcon(Earcon::Wake)));
     assert!(matches!(m.state, State::Listening { started: true, .. }));
 
     // Rejected: the run ends quietly, and later results for it are ignored.
     let (m, _) = feed(Machine::new(s.clone(), false), [weak_wake(), speech()]);
-    let (m, fx) = feed(m, [Input::Verified { run: 1, ok: false, heard: "Texas.".into() }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Verified {
+            run: 1,
+            ok: false,
+            heard: "Texas.".into(),
+        }],
+    );
     assert_eq!(kinds(&fx), ["WakeRejected", "RunEnd"]);
     assert_eq!(outcome(&fx).as_deref(), Some("rejected"));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Earcon(_))), "no chime for a rejected wake");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Earcon(_))),
+        "no chime for a rejected wake"
+    );
     assert_eq!(m.state, State::Idle);
-    let (_, fx) = feed(m, [Input::Transcribed { run: 1, speculative: false, result: Ok(transcript("x", 0)), complete: false }]);
+    let (_, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: false,
+            result: Ok(transcript("x", 0)),
+            complete: false,
+        }],
+    );
     assert!(fx.is_empty());
 }
 
 #[test]
 fn quiet_word_endings_keep_the_command_going() {
     let s = settings();
-    let quiet = || Input::Frame(Frame { samples: vec![0; FRAME], vad: 0.4, wake: None, playing: false });
+    let quiet = || {
+        Input::Frame(Frame {
+            samples: vec![0; FRAME],
+            vad: 0.4,
+            wake: None,
+            playing: false,
+        })
+    };
     let (m, _) = feed(Machine::new(s.clone(), false), [wake(), silence()]);
     // Quiet sound does not start a command…
     let (m, fx) = feed(m, [quiet(), quiet()]);
@@ -398,14 +649,37 @@ fn an_overtaken_speculation_is_not_taken_for_the_command() {
     let specs: Vec<usize> = fx
         .iter()
         .filter_map(|e| match e {
-            Effect::Transcribe { audio, speculative: true, .. } => Some(audio.len()),
+            Effect::Transcribe {
+                audio,
+                speculative: true,
+                ..
+            } => Some(audio.len()),
             _ => None,
         })
         .collect();
     assert_eq!(specs.len(), 2);
     let ms = |n: usize| n as u64 * 1000 / 16_000;
-    let (m, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("repeat after me", ms(specs[0]))), complete: false }]);
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("repeat after me", ms(specs[0]))),
+            complete: false,
+        }],
+    );
     assert!(fx.is_empty(), "the stale speculation was used: {fx:?}");
-    let (_, fx) = feed(m, [Input::Transcribed { run: 1, speculative: true, result: Ok(transcript("repeat after me hey jarvis", ms(specs[1]))), complete: false }]);
-    assert!(matches!(fx.last(), Some(Effect::Handle { transcript, .. }) if transcript.text.ends_with("jarvis")), "{fx:?}");
+    let (_, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("repeat after me hey jarvis", ms(specs[1]))),
+            complete: false,
+        }],
+    );
+    assert!(
+        matches!(fx.last(), Some(Effect::Handle { transcript, .. }) if transcript.text.ends_with("jarvis")),
+        "{fx:?}"
+    );
 }

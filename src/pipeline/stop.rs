@@ -2,14 +2,31 @@
 
 /// Words that stop Sori mid-reply, compared after lower-casing and dropping punctuation.
 pub const STOP_PHRASES: [&str; 12] = [
-    "stop", "stop it", "stop stop", "be quiet", "quiet", "shut up", "cancel", "그만", "그만해", "그만해요", "멈춰", "조용히 해",
+    "stop",
+    "stop it",
+    "stop stop",
+    "be quiet",
+    "quiet",
+    "shut up",
+    "cancel",
+    "그만",
+    "그만해",
+    "그만해요",
+    "멈춰",
+    "조용히 해",
 ];
 
 /// True if `text` is just a stop phrase ("Stop.", "그만!").
 pub fn is_stop(text: &str) -> bool {
     let t: String = text
         .chars()
-        .map(|c| if c.is_alphanumeric() || c.is_whitespace() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
         .collect();
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
     STOP_PHRASES.contains(&t.as_str())

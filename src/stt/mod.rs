@@ -8,7 +8,9 @@ use serde::Serialize;
 pub enum SttError {
     #[error(transparent)]
     Model(#[from] crate::models::ModelError),
-    #[error("whisper failed to load {path}: {reason}. The file may be damaged: run `sori models fetch` again")]
+    #[error(
+        "whisper failed to load {path}: {reason}. The file may be damaged: run `sori models fetch` again"
+    )]
     Load { path: String, reason: String },
     #[error("whisper failed: {0}")]
     Inference(String),
@@ -38,7 +40,11 @@ pub trait Stt: Send {
     ///
     /// # Errors
     /// As `transcribe`.
-    fn transcribe_in(&mut self, pcm: &[f32], language: Option<&str>) -> Result<Transcript, SttError> {
+    fn transcribe_in(
+        &mut self,
+        pcm: &[f32],
+        language: Option<&str>,
+    ) -> Result<Transcript, SttError> {
         let _ = language;
         self.transcribe(pcm)
     }
@@ -47,15 +53,22 @@ pub trait Stt: Send {
     ///
     /// # Errors
     /// As `transcribe`.
-    fn transcribe_prompted(&mut self, pcm: &[f32], language: Option<&str>, prompt: &str) -> Result<Transcript, SttError> {
+    fn transcribe_prompted(
+        &mut self,
+        pcm: &[f32],
+        language: Option<&str>,
+        prompt: &str,
+    ) -> Result<Transcript, SttError> {
         let _ = prompt;
         self.transcribe_in(pcm, language)
     }
 }
 
 /// Model names Sori knows, and their files in the models directory.
-pub const MODELS: [(&str, &str); 2] =
-    [("base", "whisper/ggml-base-q8_0.bin"), ("tiny.en", "whisper/ggml-tiny.en-q8_0.bin")];
+pub const MODELS: [(&str, &str); 2] = [
+    ("base", "whisper/ggml-base-q8_0.bin"),
+    ("tiny.en", "whisper/ggml-tiny.en-q8_0.bin"),
+];
 
 /// Where a model lives: a known name's file in the models dir, or a path to a ggml file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +89,10 @@ pub fn resolve_model_name(name: &str) -> Result<ModelRef, String> {
         return Ok(ModelRef::Path(name.into()));
     }
     let known: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
-    Err(format!("unknown model `{name}`; use one of {} or a path to a ggml .bin file", known.join(", ")))
+    Err(format!(
+        "unknown model `{name}`; use one of {} or a path to a ggml .bin file",
+        known.join(", ")
+    ))
 }
 
 /// Whisper's tendency on short or odd audio is to loop: the same words over and over. True if
@@ -112,14 +128,26 @@ mod tests {
             .replace('.', "").as_str()) || is_runaway("go go go go"));
         assert!(is_runaway("thank you thank you thank you thank you"));
         assert!(is_runaway("5 5 5 5 5"));
-        assert!(!is_runaway("ask not what your country can do for you, ask what you can do for your country"));
+        assert!(!is_runaway(
+            "ask not what your country can do for you, ask what you can do for your country"
+        ));
         assert!(!is_runaway("one two one two one two"));
     }
 
     #[test]
     fn model_names_resolve() {
-        assert_eq!(resolve_model_name("base"), Ok(ModelRef::Known("whisper/ggml-base-q8_0.bin")));
-        assert!(matches!(resolve_model_name("/x/ggml-small.bin"), Ok(ModelRef::Path(_))));
-        assert!(resolve_model_name("large").unwrap_err().contains("base, tiny.en"));
+        assert_eq!(
+            resolve_model_name("base"),
+            Ok(ModelRef::Known("whisper/ggml-base-q8_0.bin"))
+        );
+        assert!(matches!(
+            resolve_model_name("/x/ggml-small.bin"),
+            Ok(ModelRef::Path(_))
+        ));
+        assert!(
+            resolve_model_name("large")
+                .unwrap_err()
+                .contains("base, tiny.en")
+        );
     }
 }

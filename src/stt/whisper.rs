@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 use super::{SttError, Transcript, is_runaway};
 
@@ -32,13 +34,20 @@ pub struct WhisperOptions {
 
 impl Default for WhisperOptions {
     fn default() -> Self {
-        WhisperOptions { language: None, threads: default_threads(), adaptive_window: true, initial_prompt: String::new() }
+        WhisperOptions {
+            language: None,
+            threads: default_threads(),
+            adaptive_window: true,
+            initial_prompt: String::new(),
+        }
     }
 }
 
 /// Cores, at most 4 (more threads don't help whisper on small models).
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).min(4)
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4)
 }
 
 /// The encoder window for `samples` of 16 kHz audio.
@@ -66,12 +75,21 @@ impl WhisperStt {
     pub fn load(path: &Path, opts: WhisperOptions) -> Result<Self, SttError> {
         whisper_rs::install_logging_hooks();
         let started = Instant::now();
-        let load_err = |reason: String| SttError::Load { path: path.display().to_string(), reason };
+        let load_err = |reason: String| SttError::Load {
+            path: path.display().to_string(),
+            reason,
+        };
         let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
             .map_err(|e| load_err(e.to_string()))?;
         let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
         let multilingual = ctx.is_multilingual();
-        let mut stt = WhisperStt { state, _ctx: ctx, opts, load_ms: 0, multilingual };
+        let mut stt = WhisperStt {
+            state,
+            _ctx: ctx,
+            opts,
+            load_ms: 0,
+            multilingual,
+        };
         // The first run allocates whisper's compute buffers; pay for it now, not on the first
         // command.
         stt.run(&vec![0.0; 16_000], MIN_CTX, None)?;
@@ -80,10 +98,18 @@ impl WhisperStt {
         Ok(stt)
     }
 
-    fn run(&mut self, pcm: &[f32], audio_ctx: i32, language: Option<&str>) -> Result<(String, String), SttError> {
+    fn run(
+        &mut self,
+        pcm: &[f32],
+        audio_ctx: i32,
+        language: Option<&str>,
+    ) -> Result<(String, String), SttError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.opts.threads as i32);
-        let lang = match (language.or(self.opts.language.as_deref()), self.multilingual) {
+        let lang = match (
+            language.or(self.opts.language.as_deref()),
+            self.multilingual,
+        ) {
             (_, false) => "en",
             (Some(l), true) => l,
             (None, true) => "auto",
@@ -114,12 +140,19 @@ impl WhisperStt {
         } else {
             pcm
         };
-        self.state.full(p, pcm).map_err(|e| SttError::Inference(e.to_string()))?;
+        self.state
+            .full(p, pcm)
+            .map_err(|e| SttError::Inference(e.to_string()))?;
         let mut text = String::new();
         for seg in self.state.as_iter() {
-            text.push_str(&seg.to_str_lossy().map_err(|e| SttError::Inference(e.to_string()))?);
+            text.push_str(
+                &seg.to_str_lossy()
+                    .map_err(|e| SttError::Inference(e.to_string()))?,
+            );
         }
-        let language = whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).unwrap_or(lang).to_string();
+        let language = whisper_rs::get_lang_str(self.state.full_lang_id_from_state())
+            .unwrap_or(lang)
+            .to_string();
         Ok((text.trim().to_string(), language))
     }
 }
@@ -129,7 +162,12 @@ impl super::Stt for WhisperStt {
         self.transcribe_in(pcm, None)
     }
 
-    fn transcribe_prompted(&mut self, pcm: &[f32], lang: Option<&str>, prompt: &str) -> Result<Transcript, SttError> {
+    fn transcribe_prompted(
+        &mut self,
+        pcm: &[f32],
+        lang: Option<&str>,
+        prompt: &str,
+    ) -> Result<Transcript, SttError> {
         let saved = std::mem::replace(&mut self.opts.initial_prompt, prompt.to_string());
         let t = self.transcribe_in(pcm, lang);
         self.opts.initial_prompt = saved;
@@ -138,7 +176,11 @@ impl super::Stt for WhisperStt {
 
     fn transcribe_in(&mut self, pcm: &[f32], lang: Option<&str>) -> Result<Transcript, SttError> {
         let started = Instant::now();
-        let ctx = if self.opts.adaptive_window { audio_ctx_for(pcm.len()) } else { FULL_CTX };
+        let ctx = if self.opts.adaptive_window {
+            audio_ctx_for(pcm.len())
+        } else {
+            FULL_CTX
+        };
         let (mut text, mut language) = self.run(pcm, ctx, lang)?;
         if ctx < FULL_CTX && is_runaway(&text) {
             // A shortened window occasionally makes whisper loop; the full one is the safe answer.

@@ -14,7 +14,10 @@ pub struct Espeak {
 
 impl Default for Espeak {
     fn default() -> Self {
-        Espeak { speed: 165, voice: None }
+        Espeak {
+            speed: 165,
+            voice: None,
+        }
     }
 }
 
@@ -34,18 +37,41 @@ impl Espeak {
     /// espeak-ng is missing or failed.
     pub fn speak(&self, text: &str, voice: &str) -> Result<Clip, TtsError> {
         let out = Command::new("espeak-ng")
-            .args(["-v", voice, "-s", &self.speed.to_string(), "--stdout", "--", text])
+            .args([
+                "-v",
+                voice,
+                "-s",
+                &self.speed.to_string(),
+                "--stdout",
+                "--",
+                text,
+            ])
             .output()
             .map_err(|e| TtsError::Missing(e.to_string()))?;
         if !out.status.success() {
-            return Err(TtsError::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(TtsError::Failed(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         // espeak-ng's streamed WAV header has unknown lengths; read the samples after it.
         let bytes = &out.stdout;
-        let data = bytes.windows(4).position(|w| w == b"data").ok_or_else(|| TtsError::Failed("no WAV data from espeak-ng".into()))?;
-        let rate = u32::from_le_bytes(bytes[24..28].try_into().map_err(|_| TtsError::Failed("short WAV header".into()))?);
-        let samples = bytes[data + 8..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
-        Ok(Clip { sample_rate: rate, samples })
+        let data = bytes
+            .windows(4)
+            .position(|w| w == b"data")
+            .ok_or_else(|| TtsError::Failed("no WAV data from espeak-ng".into()))?;
+        let rate = u32::from_le_bytes(
+            bytes[24..28]
+                .try_into()
+                .map_err(|_| TtsError::Failed("short WAV header".into()))?,
+        );
+        let samples = bytes[data + 8..]
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        Ok(Clip {
+            sample_rate: rate,
+            samples,
+        })
     }
 }
 

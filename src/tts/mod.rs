@@ -22,7 +22,9 @@ use crate::audio::Clip;
 pub enum TtsError {
     #[error("espeak-ng is not installed ({0}); install it: `sudo apt-get install espeak-ng`")]
     Missing(String),
-    #[error("voice {path}: {reason}. Run `sori models fetch --only piper`, or set [tts.voices] to another voice")]
+    #[error(
+        "voice {path}: {reason}. Run `sori models fetch --only piper`, or set [tts.voices] to another voice"
+    )]
     Voice { path: String, reason: String },
     #[error("`{0}` is not a voice; use piper:NAME, piper:/path/to/voice.onnx or espeak:VOICE")]
     BadSpec(String),

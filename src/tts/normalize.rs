@@ -32,7 +32,8 @@ fn int(s: &str) -> i64 {
 }
 
 static THOUSANDS: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d{1,3}(?:,\d{3})+\b"));
-static CLOCK: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{1,2}):(\d{2})\b(?:\s*([aApP])\.?\s?[mM]\b)?"));
+static CLOCK: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(\d{1,2}):(\d{2})\b(?:\s*([aApP])\.?\s?[mM]\b)?"));
 static TEMPERATURE: LazyLock<Regex> = LazyLock::new(|| re(r"([-−]?)(\d+(?:\.\d+)?)\s*°\s*([CF])?"));
 static PERCENT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d+(?:\.\d+)?)\s*%"));
 static DECIMAL: LazyLock<Regex> = LazyLock::new(|| re(r"([-−]?)\b(\d+)\.(\d+)\b"));
@@ -42,7 +43,8 @@ static INTEGER: LazyLock<Regex> = LazyLock::new(|| re(r"\d+"));
 static EN_AMPM: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{1,2})\s*([aApP])\.?\s?[mM]\b"));
 static EN_ORDINAL: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d+)(?:st|nd|rd|th)\b"));
 static EN_MONEY: LazyLock<Regex> = LazyLock::new(|| re(r"([$€£])(\d+)(?:\.(\d{2}))?\b"));
-static EN_UNIT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d+(?:\.\d+)?)\s*(km/h|mph|m/s|km|cm|mm|kg|hPa|kWh|ms)\b"));
+static EN_UNIT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(\d+(?:\.\d+)?)\s*(km/h|mph|m/s|km|cm|mm|kg|hPa|kWh|ms)\b"));
 /// Abbreviations spoken in full; matched with their dot, case-sensitive.
 const EN_ABBREVIATIONS: [(&str, &str); 11] = [
     ("Dr.", "Doctor"),
@@ -72,7 +74,13 @@ fn english(text: &str) -> String {
             None => words,
         }
     });
-    let t = EN_AMPM.replace_all(&t, |c: &Captures| format!("{} {} m", en::cardinal(int(&c[1])), c[2].to_ascii_lowercase()));
+    let t = EN_AMPM.replace_all(&t, |c: &Captures| {
+        format!(
+            "{} {} m",
+            en::cardinal(int(&c[1])),
+            c[2].to_ascii_lowercase()
+        )
+    });
     let t = TEMPERATURE.replace_all(&t, |c: &Captures| {
         let n = number_en(&c[2]);
         let minus = if c[1].is_empty() { "" } else { "minus " };
@@ -92,9 +100,17 @@ fn english(text: &str) -> String {
             _ => "pound",
         };
         let n = int(&c[2]);
-        let mut s = format!("{} {unit}{}", en::cardinal(n), if n == 1 { "" } else { "s" });
+        let mut s = format!(
+            "{} {unit}{}",
+            en::cardinal(n),
+            if n == 1 { "" } else { "s" }
+        );
         if let Some(cents) = c.get(3).map(|m| int(m.as_str())).filter(|&c| c > 0) {
-            s.push_str(&format!(" {} cent{}", en::cardinal(cents), if cents == 1 { "" } else { "s" }));
+            s.push_str(&format!(
+                " {} cent{}",
+                en::cardinal(cents),
+                if cents == 1 { "" } else { "s" }
+            ));
         }
         s
     });
@@ -125,7 +141,9 @@ fn english(text: &str) -> String {
         format!("{minus}{}", en::decimal(int(&c[2]), &c[3]))
     });
     let t = NEGATIVE.replace_all(&t, "${1}minus $2");
-    INTEGER.replace_all(&t, |c: &Captures| en::cardinal(int(&c[0]))).into_owned()
+    INTEGER
+        .replace_all(&t, |c: &Captures| en::cardinal(int(&c[0])))
+        .into_owned()
 }
 
 fn number_en(s: &str) -> String {
@@ -143,8 +161,11 @@ fn number_ko(s: &str) -> String {
 }
 
 /// Counters after a number, longest first so 시간 wins over 시.
-static KO_COUNTER: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(\d+)\s*(시간|번째|마리|가지|퍼센트|킬로미터|시|분|초|개|명|살|잔|권|병|대|도|월|일|년|원|층|번|주|달)"));
+static KO_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(\d+)\s*(시간|번째|마리|가지|퍼센트|킬로미터|시|분|초|개|명|살|잔|권|병|대|도|월|일|년|원|층|번|주|달)",
+    )
+});
 static KO_UNIT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d+(?:\.\d+)?)\s*(km/h|km|cm|mm|kg|hPa)"));
 
 fn korean(text: &str) -> String {
@@ -180,7 +201,9 @@ fn korean(text: &str) -> String {
         format!("{minus}{}", ko::decimal(int(&c[2]), &c[3]))
     });
     let t = NEGATIVE.replace_all(&t, "${1}마이너스 $2");
-    INTEGER.replace_all(&t, |c: &Captures| ko::sino(int(&c[0]))).into_owned()
+    INTEGER
+        .replace_all(&t, |c: &Captures| ko::sino(int(&c[0])))
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -193,14 +216,23 @@ mod tests {
             ("It's 5:30.", "It's five thirty."),
             ("Wake up at 7:00 am", "Wake up at seven a m"),
             ("The alarm is at 7 AM.", "The alarm is at seven a m."),
-            ("It is 21°C and sunny.", "It is twenty-one degrees Celsius and sunny."),
-            ("Low of -3°C tonight", "Low of minus three degrees Celsius tonight"),
+            (
+                "It is 21°C and sunny.",
+                "It is twenty-one degrees Celsius and sunny.",
+            ),
+            (
+                "Low of -3°C tonight",
+                "Low of minus three degrees Celsius tonight",
+            ),
             ("1°F", "one degree Fahrenheit"),
             ("Rain chance 40%.", "Rain chance forty percent."),
             ("Wind 12 km/h", "Wind twelve kilometers per hour"),
             ("1 km away", "one kilometer away"),
             ("It costs $3.50", "It costs three dollars fifty cents"),
-            ("Set for 1,500 steps", "Set for one thousand five hundred steps"),
+            (
+                "Set for 1,500 steps",
+                "Set for one thousand five hundred steps",
+            ),
             ("the 21st of May", "the twenty-first of May"),
             ("Volume 3.5", "Volume three point five"),
             ("Dr. Kim & Mr. Lee", "Doctor Kim and Mister Lee"),

@@ -50,7 +50,10 @@ pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
         .output()
         .map_err(|e| TtsError::Missing(e.to_string()))?;
     if !out.status.success() {
-        return Err(TtsError::Failed(format!("espeak-ng: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(TtsError::Failed(format!(
+            "espeak-ng: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
     let ipa = String::from_utf8_lossy(&out.stdout);
     Ok(join_clauses(&ipa, &clause_marks(text)))
@@ -60,7 +63,11 @@ pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
 /// text differently from the marks found, the clauses are joined with spaces and the final
 /// mark (if any) ends the sentence.
 fn join_clauses(ipa: &str, marks: &[&str]) -> String {
-    let lines: Vec<&str> = ipa.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = ipa
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut out = String::new();
     if lines.len() == marks.len() {
         for (line, mark) in lines.iter().zip(marks) {
@@ -89,7 +96,10 @@ mod tests {
 
     #[test]
     fn clauses_get_their_punctuation_back() {
-        assert_eq!(join_clauses("həlˈoʊ\nðɪs ɪz sˈɔːɹi\n", &[", ", "."]), "həlˈoʊ, ðɪs ɪz sˈɔːɹi.");
+        assert_eq!(
+            join_clauses("həlˈoʊ\nðɪs ɪz sˈɔːɹi\n", &[", ", "."]),
+            "həlˈoʊ, ðɪs ɪz sˈɔːɹi."
+        );
         assert_eq!(join_clauses("a\nb\nc\n", &["?"]), "a b c?");
     }
 

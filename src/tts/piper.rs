@@ -42,7 +42,11 @@ struct Inference {
 
 impl Default for Inference {
     fn default() -> Self {
-        Inference { noise_scale: 0.667, length_scale: 1.0, noise_w: 0.8 }
+        Inference {
+            noise_scale: 0.667,
+            length_scale: 1.0,
+            noise_w: 0.8,
+        }
     }
 }
 
@@ -62,9 +66,17 @@ impl Piper {
     ///
     /// # Errors
     /// `TtsError::Voice` naming the file when the model or its config is missing or invalid.
-    pub fn load(models_dir: &Path, model: &Path, speed: f32, threads: usize) -> Result<Self, TtsError> {
+    pub fn load(
+        models_dir: &Path,
+        model: &Path,
+        speed: f32,
+        threads: usize,
+    ) -> Result<Self, TtsError> {
         let json: PathBuf = format!("{}.json", model.display()).into();
-        let bad = |reason: String| TtsError::Voice { path: json.display().to_string(), reason };
+        let bad = |reason: String| TtsError::Voice {
+            path: json.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(&json).map_err(|e| bad(e.to_string()))?;
         let cfg: VoiceConfig = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let mut ids = HashMap::new();
@@ -79,16 +91,27 @@ impl Piper {
                 return Err(bad(format!("phoneme_id_map has no `{special}`")));
             }
         }
-        let session = onnx::session_with_threads(models_dir, model, threads)
-            .map_err(|e| TtsError::Voice { path: model.display().to_string(), reason: e.to_string() })?;
+        let session = onnx::session_with_threads(models_dir, model, threads).map_err(|e| {
+            TtsError::Voice {
+                path: model.display().to_string(),
+                reason: e.to_string(),
+            }
+        })?;
         let i = cfg.inference;
-        let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = model
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         Ok(Piper {
             session,
             ids,
             sample_rate: cfg.audio.sample_rate,
             espeak_voice: cfg.espeak.voice,
-            scales: [i.noise_scale, i.length_scale / speed.clamp(0.25, 4.0), i.noise_w],
+            scales: [
+                i.noise_scale,
+                i.length_scale / speed.clamp(0.25, 4.0),
+                i.noise_w,
+            ],
             multi_speaker: cfg.num_speakers > 1,
             name,
         })
@@ -145,13 +168,19 @@ impl Tts for Piper {
     fn synthesize(&mut self, text: &str, _language: &str) -> Result<Clip, TtsError> {
         let phonemes = phonemize::phonemize(text, &self.espeak_voice)?;
         if phonemes.trim().is_empty() {
-            return Ok(Clip { sample_rate: self.sample_rate, samples: Vec::new() });
+            return Ok(Clip {
+                sample_rate: self.sample_rate,
+                samples: Vec::new(),
+            });
         }
         let audio = self.infer(&phonemes)?;
         // Piper's output peaks vary by voice; normalise quiet output up like Piper does, never
         // amplifying more than 10×, so replies are equally loud.
         let peak = audio.iter().fold(0.01f32, |m, x| m.max(x.abs()));
         let gain = 0.95 / peak;
-        Ok(Clip { sample_rate: self.sample_rate, samples: audio.iter().map(|x| f32_to_i16(x * gain)).collect() })
+        Ok(Clip {
+            sample_rate: self.sample_rate,
+            samples: audio.iter().map(|x| f32_to_i16(x * gain)).collect(),
+        })
     }
 }

@@ -21,7 +21,9 @@ pub fn sentences(text: &str) -> Vec<String> {
         }
         cur.push(c);
         let at_end = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
-        let run_continues = chars.get(i + 1).is_some_and(|n| matches!(n, '.' | '!' | '?'));
+        let run_continues = chars
+            .get(i + 1)
+            .is_some_and(|n| matches!(n, '.' | '!' | '?'));
         if matches!(c, '.' | '!' | '?' | '。') && at_end && !run_continues {
             push_sentence(&mut out, &mut cur);
         }
@@ -54,10 +56,13 @@ pub fn pieces(text: &str) -> Vec<String> {
 
 fn split_first_clause(sentence: &str) -> Option<(String, String)> {
     let at = sentence.char_indices().find(|&(i, c)| {
-        matches!(c, ',' | ';' | ':') && sentence[i + 1..].starts_with(' ') && sentence[..i].split_whitespace().count() >= 2
+        matches!(c, ',' | ';' | ':')
+            && sentence[i + 1..].starts_with(' ')
+            && sentence[..i].split_whitespace().count() >= 2
     })?;
     let (head, tail) = sentence.split_at(at.0 + 1);
-    (tail.split_whitespace().count() >= 2).then(|| (head.trim().to_string(), tail.trim().to_string()))
+    (tail.split_whitespace().count() >= 2)
+        .then(|| (head.trim().to_string(), tail.trim().to_string()))
 }
 
 /// One synthesised piece of a reply, or why it failed.
@@ -100,9 +105,15 @@ impl Synth {
     /// order and ends after the last (or after the first error).
     pub fn speak(&self, text: &str, language: &str) -> mpsc::Receiver<Piece> {
         let (out, rx) = mpsc::sync_channel(1);
-        let job = Job { text: text.to_string(), language: language.to_string(), out };
+        let job = Job {
+            text: text.to_string(),
+            language: language.to_string(),
+            out,
+        };
         if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
-            let _ = job.out.send(Err(TtsError::Failed("the TTS thread has stopped".into())));
+            let _ = job
+                .out
+                .send(Err(TtsError::Failed("the TTS thread has stopped".into())));
         }
         rx
     }
@@ -114,18 +125,36 @@ mod tests {
 
     #[test]
     fn the_first_clause_goes_first() {
-        assert_eq!(pieces("Okay then, timer set for five minutes. Bye."), vec!["Okay then,", "timer set for five minutes.", "Bye."]);
+        assert_eq!(
+            pieces("Okay then, timer set for five minutes. Bye."),
+            vec!["Okay then,", "timer set for five minutes.", "Bye."]
+        );
         // One-word heads or tails are not worth a piece of their own.
         assert_eq!(pieces("Sure, done."), vec!["Sure, done."]);
-        assert_eq!(pieces("It is 3.5 degrees, sunny."), vec!["It is 3.5 degrees, sunny."]);
+        assert_eq!(
+            pieces("It is 3.5 degrees, sunny."),
+            vec!["It is 3.5 degrees, sunny."]
+        );
     }
 
     #[test]
     fn splits_sentences_but_not_numbers() {
-        assert_eq!(sentences("It's 3.5 degrees. Tomorrow rain! OK?"), vec!["It's 3.5 degrees.", "Tomorrow rain!", "OK?"]);
-        assert_eq!(sentences("Wait... what?! Yes"), vec!["Wait...", "what?!", "Yes"]);
-        assert_eq!(sentences("지금은 세 시예요. 좋은 하루 보내세요!"), vec!["지금은 세 시예요.", "좋은 하루 보내세요!"]);
-        assert_eq!(sentences("line one\nline two"), vec!["line one", "line two"]);
+        assert_eq!(
+            sentences("It's 3.5 degrees. Tomorrow rain! OK?"),
+            vec!["It's 3.5 degrees.", "Tomorrow rain!", "OK?"]
+        );
+        assert_eq!(
+            sentences("Wait... what?! Yes"),
+            vec!["Wait...", "what?!", "Yes"]
+        );
+        assert_eq!(
+            sentences("지금은 세 시예요. 좋은 하루 보내세요!"),
+            vec!["지금은 세 시예요.", "좋은 하루 보내세요!"]
+        );
+        assert_eq!(
+            sentences("line one\nline two"),
+            vec!["line one", "line two"]
+        );
         assert!(sentences(" . ").is_empty());
     }
 }

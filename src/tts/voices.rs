@@ -70,14 +70,21 @@ impl Voices {
     /// `TtsError::BadSpec` for a malformed voice (config validation catches these first).
     pub fn from_config(cfg: &Config) -> Result<Self, TtsError> {
         let models_dir = cfg.models_dir();
-        let specs =
-            cfg.tts.voices.iter().map(|(l, s)| Ok((l.clone(), VoiceSpec::parse(s, &models_dir)?))).collect::<Result<_, TtsError>>()?;
+        let specs = cfg
+            .tts
+            .voices
+            .iter()
+            .map(|(l, s)| Ok((l.clone(), VoiceSpec::parse(s, &models_dir)?)))
+            .collect::<Result<_, TtsError>>()?;
         Ok(Voices {
             specs,
             piper: HashMap::new(),
             broken: HashMap::new(),
             // The voice is chosen per call (`speak`), by language or spec.
-            espeak: Espeak { speed: (165.0 * cfg.tts.speed) as u32, voice: None },
+            espeak: Espeak {
+                speed: (165.0 * cfg.tts.speed) as u32,
+                voice: None,
+            },
             models_dir,
             speed: cfg.tts.speed,
             threads: cfg.tts.threads(),
@@ -91,7 +98,10 @@ impl Voices {
 
     /// The voice `language` speaks with.
     pub fn spec(&self, language: &str) -> VoiceSpec {
-        self.specs.get(language).cloned().unwrap_or_else(|| VoiceSpec::Espeak(super::espeak::voice(language).to_string()))
+        self.specs
+            .get(language)
+            .cloned()
+            .unwrap_or_else(|| VoiceSpec::Espeak(super::espeak::voice(language).to_string()))
     }
 
     /// Loads the voice for `language` now, so the first reply does not wait for it.
@@ -107,13 +117,20 @@ impl Voices {
 
     fn piper_voice(&mut self, path: &Path) -> Result<&mut Piper, TtsError> {
         if let Some(reason) = self.broken.get(path) {
-            return Err(TtsError::Voice { path: path.display().to_string(), reason: reason.clone() });
+            return Err(TtsError::Voice {
+                path: path.display().to_string(),
+                reason: reason.clone(),
+            });
         }
         if !self.piper.contains_key(path) {
             let started = std::time::Instant::now();
             match Piper::load(&self.models_dir, path, self.speed, self.threads) {
                 Ok(p) => {
-                    tracing::info!(voice = p.name(), ms = started.elapsed().as_millis() as u64, "Piper voice loaded");
+                    tracing::info!(
+                        voice = p.name(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "Piper voice loaded"
+                    );
                     self.piper.insert(path.to_path_buf(), p);
                 }
                 Err(e) => {
@@ -128,7 +145,11 @@ impl Voices {
 
     /// A one-line description of the voice per configured language (for `sori doctor`).
     pub fn describe(&self) -> String {
-        self.specs.iter().map(|(l, s)| format!("{l}: {s}")).collect::<Vec<_>>().join(", ")
+        self.specs
+            .iter()
+            .map(|(l, s)| format!("{l}: {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -153,9 +174,18 @@ mod tests {
     #[test]
     fn specs_parse() {
         let m = Path::new("/m");
-        assert_eq!(VoiceSpec::parse("piper:en_US-joe-medium", m).unwrap(), VoiceSpec::Piper("/m/piper/en_US-joe-medium.onnx".into()));
-        assert_eq!(VoiceSpec::parse("piper:/v/x.onnx", m).unwrap(), VoiceSpec::Piper("/v/x.onnx".into()));
-        assert_eq!(VoiceSpec::parse("espeak:ko", m).unwrap(), VoiceSpec::Espeak("ko".into()));
+        assert_eq!(
+            VoiceSpec::parse("piper:en_US-joe-medium", m).unwrap(),
+            VoiceSpec::Piper("/m/piper/en_US-joe-medium.onnx".into())
+        );
+        assert_eq!(
+            VoiceSpec::parse("piper:/v/x.onnx", m).unwrap(),
+            VoiceSpec::Piper("/v/x.onnx".into())
+        );
+        assert_eq!(
+            VoiceSpec::parse("espeak:ko", m).unwrap(),
+            VoiceSpec::Espeak("ko".into())
+        );
         assert!(VoiceSpec::parse("espeak:", m).is_err());
     }
 }

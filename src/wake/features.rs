@@ -43,8 +43,14 @@ impl Features {
     /// # Errors
     /// Missing ONNX Runtime or models.
     pub fn load(models_dir: &Path) -> Result<Features, OnnxError> {
-        let mel = onnx::session(models_dir, &models_dir.join("openwakeword/melspectrogram.onnx"))?;
-        let embedding = onnx::session(models_dir, &models_dir.join("openwakeword/embedding_model.onnx"))?;
+        let mel = onnx::session(
+            models_dir,
+            &models_dir.join("openwakeword/melspectrogram.onnx"),
+        )?;
+        let embedding = onnx::session(
+            models_dir,
+            &models_dir.join("openwakeword/embedding_model.onnx"),
+        )?;
         let mel_input = mel.inputs()[0].name().to_string();
         let emb_input = embedding.inputs()[0].name().to_string();
         let mut f = Features {
@@ -101,8 +107,13 @@ impl Features {
         {
             let input = TensorRef::from_array_view(([1usize, MEL_CONTEXT + CHUNK], &*self.audio))
                 .map_err(onnx::run_err("melspectrogram"))?;
-            let out = self.mel.run(ort::inputs![self.mel_input.as_str() => input]).map_err(onnx::run_err("melspectrogram"))?;
-            let (_, data) = out[0].try_extract_tensor::<f32>().map_err(onnx::run_err("melspectrogram"))?;
+            let out = self
+                .mel
+                .run(ort::inputs![self.mel_input.as_str() => input])
+                .map_err(onnx::run_err("melspectrogram"))?;
+            let (_, data) = out[0]
+                .try_extract_tensor::<f32>()
+                .map_err(onnx::run_err("melspectrogram"))?;
             for frame in data.chunks_exact(MEL_BINS) {
                 let mut m = [0.0; MEL_BINS];
                 for (d, &v) in m.iter_mut().zip(frame) {
@@ -119,8 +130,13 @@ impl Features {
         }
         let input = TensorRef::from_array_view(([1usize, MEL_WINDOW, MEL_BINS, 1], &*self.window))
             .map_err(onnx::run_err("embedding"))?;
-        let out = self.embedding.run(ort::inputs![self.emb_input.as_str() => input]).map_err(onnx::run_err("embedding"))?;
-        let (_, data) = out[0].try_extract_tensor::<f32>().map_err(onnx::run_err("embedding"))?;
+        let out = self
+            .embedding
+            .run(ort::inputs![self.emb_input.as_str() => input])
+            .map_err(onnx::run_err("embedding"))?;
+        let (_, data) = out[0]
+            .try_extract_tensor::<f32>()
+            .map_err(onnx::run_err("embedding"))?;
         let mut e = [0.0; EMBEDDING];
         e.copy_from_slice(&data[..EMBEDDING]);
         if self.embeddings.len() == KEEP_EMBEDDINGS {
@@ -142,6 +158,8 @@ impl Features {
 
     /// The last `n` embeddings, oldest first.
     pub fn recent(&self, n: usize) -> impl Iterator<Item = &[f32; EMBEDDING]> {
-        self.embeddings.iter().skip(self.embeddings.len().saturating_sub(n))
+        self.embeddings
+            .iter()
+            .skip(self.embeddings.len().saturating_sub(n))
     }
 }

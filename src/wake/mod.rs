@@ -19,8 +19,14 @@ pub const FRAME: usize = features::CHUNK;
 pub enum WakeError {
     #[error(transparent)]
     Onnx(#[from] OnnxError),
-    #[error("unknown wake word `{name}`: pretrained ones are {pretrained}; personal ones are made with `sori wakeword add {name} --samples a.wav b.wav c.wav` (found: {personal})")]
-    Unknown { name: String, pretrained: String, personal: String },
+    #[error(
+        "unknown wake word `{name}`: pretrained ones are {pretrained}; personal ones are made with `sori wakeword add {name} --samples a.wav b.wav c.wav` (found: {personal})"
+    )]
+    Unknown {
+        name: String,
+        pretrained: String,
+        personal: String,
+    },
     #[error("personal wake word {path}: {reason}")]
     Personal { path: String, reason: String },
     #[error("{0}")]
@@ -76,7 +82,12 @@ pub fn personal_names(state_dir: &Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".json")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     names
@@ -89,25 +100,50 @@ pub fn personal_names(state_dir: &Path) -> Vec<String> {
 /// `WakeError::Unknown` listing what exists.
 pub fn resolve(name: &str, models_dir: &Path, state_dir: &Path) -> Result<WakeRef, WakeError> {
     if let Some((n, file)) = PRETRAINED.iter().find(|(n, _)| *n == name) {
-        return Ok(WakeRef::Pretrained { name: n.to_string(), model: models_dir.join(file) });
+        return Ok(WakeRef::Pretrained {
+            name: n.to_string(),
+            model: models_dir.join(file),
+        });
     }
     let p = Path::new(name);
-    let stem = || p.file_stem().and_then(|s| s.to_str()).unwrap_or(name).to_string();
+    let stem = || {
+        p.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(name)
+            .to_string()
+    };
     if name.ends_with(".onnx") {
-        return Ok(WakeRef::Pretrained { name: stem(), model: p.to_path_buf() });
+        return Ok(WakeRef::Pretrained {
+            name: stem(),
+            model: p.to_path_buf(),
+        });
     }
     if name.ends_with(".json") {
-        return Ok(WakeRef::Personal { name: stem(), file: p.to_path_buf() });
+        return Ok(WakeRef::Personal {
+            name: stem(),
+            file: p.to_path_buf(),
+        });
     }
     let file = personal_dir(state_dir).join(format!("{name}.json"));
     if file.is_file() {
-        return Ok(WakeRef::Personal { name: name.to_string(), file });
+        return Ok(WakeRef::Personal {
+            name: name.to_string(),
+            file,
+        });
     }
     let personal = personal_names(state_dir);
     Err(WakeError::Unknown {
         name: name.to_string(),
-        pretrained: PRETRAINED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
-        personal: if personal.is_empty() { "none".into() } else { personal.join(", ") },
+        pretrained: PRETRAINED
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", "),
+        personal: if personal.is_empty() {
+            "none".into()
+        } else {
+            personal.join(", ")
+        },
     })
 }
 

@@ -44,7 +44,11 @@ impl OpenWakeWord {
     ///
     /// # Errors
     /// Missing or broken models, a personal wake word file that does not parse.
-    pub fn load(models_dir: &Path, words: &[WakeRef], threshold: f32) -> Result<OpenWakeWord, WakeError> {
+    pub fn load(
+        models_dir: &Path,
+        words: &[WakeRef],
+        threshold: f32,
+    ) -> Result<OpenWakeWord, WakeError> {
         let features = Features::load(models_dir)?;
         let mut classifiers = Vec::new();
         let mut personal = Vec::new();
@@ -54,7 +58,11 @@ impl OpenWakeWord {
                     let session = onnx::session(models_dir, model)?;
                     let input = session.inputs()[0].name().to_string();
                     let frames = match session.inputs()[0].dtype() {
-                        ort::value::ValueType::Tensor { shape, .. } if shape.len() == 3 && shape[1] > 0 => shape[1] as usize,
+                        ort::value::ValueType::Tensor { shape, .. }
+                            if shape.len() == 3 && shape[1] > 0 =>
+                        {
+                            shape[1] as usize
+                        }
                         _ => 16,
                     };
                     classifiers.push(Classifier {
@@ -71,7 +79,12 @@ impl OpenWakeWord {
                 WakeRef::Personal { file, .. } => personal.push((Personal::open(file)?, false)),
             }
         }
-        Ok(OpenWakeWord { features, classifiers, personal, scratch: Vec::with_capacity(16 * EMBEDDING) })
+        Ok(OpenWakeWord {
+            features,
+            classifiers,
+            personal,
+            scratch: Vec::with_capacity(16 * EMBEDDING),
+        })
     }
 
     /// The shared features (personal wake word enrolment reads embeddings from them).
@@ -89,8 +102,13 @@ impl WakeWord for OpenWakeWord {
             self.features.last(c.frames, &mut self.scratch);
             let input = TensorRef::from_array_view(([1usize, c.frames, EMBEDDING], &*self.scratch))
                 .map_err(onnx::run_err(&c.name))?;
-            let out = c.session.run(ort::inputs![c.input.as_str() => input]).map_err(onnx::run_err(&c.name))?;
-            let (_, data) = out[0].try_extract_tensor::<f32>().map_err(onnx::run_err(&c.name))?;
+            let out = c
+                .session
+                .run(ort::inputs![c.input.as_str() => input])
+                .map_err(onnx::run_err(&c.name))?;
+            let (_, data) = out[0]
+                .try_extract_tensor::<f32>()
+                .map_err(onnx::run_err(&c.name))?;
             c.score = if warm { data[0] } else { 0.0 };
             let above = c.score >= c.threshold;
             if above && !c.active {
@@ -104,7 +122,10 @@ impl WakeWord for OpenWakeWord {
             {
                 c.pending = None;
                 if best.as_ref().is_none_or(|b| b.score < peak) {
-                    best = Some(Detection { name: c.name.clone(), score: peak });
+                    best = Some(Detection {
+                        name: c.name.clone(),
+                        score: peak,
+                    });
                 }
             }
             c.active = above;
@@ -113,7 +134,10 @@ impl WakeWord for OpenWakeWord {
             let score = if warm { p.score(&self.features) } else { 0.0 };
             let above = score >= p.threshold();
             if above && !*active && best.as_ref().is_none_or(|b| b.score < score) {
-                best = Some(Detection { name: p.name().to_string(), score });
+                best = Some(Detection {
+                    name: p.name().to_string(),
+                    score,
+                });
             }
             *active = above;
         }
@@ -121,8 +145,16 @@ impl WakeWord for OpenWakeWord {
     }
 
     fn scores(&self) -> Vec<(String, f32)> {
-        let mut v: Vec<(String, f32)> = self.classifiers.iter().map(|c| (c.name.clone(), c.score)).collect();
-        v.extend(self.personal.iter().map(|(p, _)| (p.name().to_string(), p.last_score())));
+        let mut v: Vec<(String, f32)> = self
+            .classifiers
+            .iter()
+            .map(|c| (c.name.clone(), c.score))
+            .collect();
+        v.extend(
+            self.personal
+                .iter()
+                .map(|(p, _)| (p.name().to_string(), p.last_score())),
+        );
         v
     }
 }

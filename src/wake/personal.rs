@@ -51,17 +51,34 @@ impl Personal {
     /// # Errors
     /// Unreadable or malformed file.
     pub fn open(path: &Path) -> Result<Personal, WakeError> {
-        let err = |reason: String| WakeError::Personal { path: path.display().to_string(), reason };
+        let err = |reason: String| WakeError::Personal {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let file: PersonalFile = serde_json::from_str(&text).map_err(|e| err(format!("{e}; record it again with `sori wakeword add`")))?;
-        if file.templates.is_empty() || file.background.len() != EMBEDDING || file.templates.iter().flatten().any(|e| e.len() != EMBEDDING) {
-            return Err(err("no usable templates; record it again with `sori wakeword add`".into()));
+        let file: PersonalFile = serde_json::from_str(&text)
+            .map_err(|e| err(format!("{e}; record it again with `sori wakeword add`")))?;
+        if file.templates.is_empty()
+            || file.background.len() != EMBEDDING
+            || file
+                .templates
+                .iter()
+                .flatten()
+                .any(|e| e.len() != EMBEDDING)
+        {
+            return Err(err(
+                "no usable templates; record it again with `sori wakeword add`".into(),
+            ));
         }
         Ok(Personal::from_file(file))
     }
 
     pub fn from_file(file: PersonalFile) -> Personal {
-        Personal { file, last: 0.0, live: Vec::with_capacity(MAX_LEN) }
+        Personal {
+            file,
+            last: 0.0,
+            live: Vec::with_capacity(MAX_LEN),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -81,7 +98,8 @@ impl Personal {
         let longest = self.file.templates.iter().map(Vec::len).max().unwrap_or(0);
         self.live.clear();
         let bg = &self.file.background;
-        self.live.extend(features.recent(longest).map(|e| unit(e, bg)));
+        self.live
+            .extend(features.recent(longest).map(|e| unit(e, bg)));
         self.last = best_score(&self.file.templates, &self.live);
         self.last
     }
@@ -130,12 +148,19 @@ fn dtw(a: &[Vec<f32>], b: &[[f32; EMBEDDING]]) -> f32 {
         std::mem::swap(&mut prev, &mut cur);
     }
     let (cost, len) = prev[m];
-    if len == 0 { 1.0 } else { (cost / len as f32).clamp(0.0, 2.0) }
+    if len == 0 {
+        1.0
+    } else {
+        (cost / len as f32).clamp(0.0, 2.0)
+    }
 }
 
 /// Raw embeddings of a whole clip (16 kHz mono) streamed through `features`, after a second of
 /// silence so the history is neutral. Returns the embeddings and per-chunk loudness.
-fn embed_clip(features: &mut Features, samples: &[i16]) -> Result<(Vec<[f32; EMBEDDING]>, Vec<f32>), WakeError> {
+fn embed_clip(
+    features: &mut Features,
+    samples: &[i16],
+) -> Result<(Vec<[f32; EMBEDDING]>, Vec<f32>), WakeError> {
     let silence = [0i16; CHUNK];
     for _ in 0..13 {
         features.push(&silence)?;
@@ -144,7 +169,10 @@ fn embed_clip(features: &mut Features, samples: &[i16]) -> Result<(Vec<[f32; EMB
     let mut loudness = Vec::new();
     let mut padded = samples.to_vec();
     // Trailing silence lets the last embeddings cover the end of the phrase.
-    padded.resize(samples.len().div_ceil(CHUNK) * CHUNK + (TAIL + 2) * CHUNK, 0);
+    padded.resize(
+        samples.len().div_ceil(CHUNK) * CHUNK + (TAIL + 2) * CHUNK,
+        0,
+    );
     for chunk in padded.chunks_exact(CHUNK) {
         embeddings.push(*features.push(chunk)?);
         let rms = (chunk.iter().map(|&s| (s as f32).powi(2)).sum::<f32>() / CHUNK as f32).sqrt();
@@ -159,7 +187,9 @@ fn template(embeddings: &[[f32; EMBEDDING]], loudness: &[f32]) -> Option<Vec<Vec
     if peak < 300.0 {
         return None; // silence: nothing was said
     }
-    let loud: Vec<usize> = (0..loudness.len()).filter(|&i| loudness[i] > peak * 0.1).collect();
+    let loud: Vec<usize> = (0..loudness.len())
+        .filter(|&i| loudness[i] > peak * 0.1)
+        .collect();
     let (first, last) = (*loud.first()?, *loud.last()?);
     let end = (last + TAIL + 1).min(embeddings.len());
     let len = (end - first).clamp(MIN_LEN, MAX_LEN);
@@ -171,7 +201,11 @@ fn template(embeddings: &[[f32; EMBEDDING]], loudness: &[f32]) -> Option<Vec<Vec
 ///
 /// # Errors
 /// Too few or too many samples, a silent sample, or a model failure.
-pub fn enroll(name: &str, features: &mut Features, clips: &[Vec<i16>]) -> Result<PersonalFile, WakeError> {
+pub fn enroll(
+    name: &str,
+    features: &mut Features,
+    clips: &[Vec<i16>],
+) -> Result<PersonalFile, WakeError> {
     if !(MIN_SAMPLES..=MAX_SAMPLES).contains(&clips.len()) {
         return Err(WakeError::Samples(format!(
             "a personal wake word needs {MIN_SAMPLES}-{MAX_SAMPLES} recordings of the phrase, got {}",
@@ -185,14 +219,20 @@ pub fn enroll(name: &str, features: &mut Features, clips: &[Vec<i16>]) -> Result
     let count = raw.iter().map(|(e, _)| e.len()).sum::<usize>().max(1) as f32;
     let mut background = vec![0.0f32; EMBEDDING];
     for e in raw.iter().flat_map(|(e, _)| e) {
-        background.iter_mut().zip(e).for_each(|(b, v)| *b += v / count);
+        background
+            .iter_mut()
+            .zip(e)
+            .for_each(|(b, v)| *b += v / count);
     }
     let mut streams = Vec::new();
     let mut templates = Vec::new();
     for (i, (emb, loud)) in raw.iter().enumerate() {
         let emb: Vec<[f32; EMBEDDING]> = emb.iter().map(|e| unit(e, &background)).collect();
         let t = template(&emb, loud).ok_or_else(|| {
-            WakeError::Samples(format!("recording {} is silent or too quiet; record it again closer to the microphone", i + 1))
+            WakeError::Samples(format!(
+                "recording {} is silent or too quiet; record it again closer to the microphone",
+                i + 1
+            ))
         })?;
         templates.push(t);
         streams.push(emb);
@@ -200,12 +240,28 @@ pub fn enroll(name: &str, features: &mut Features, clips: &[Vec<i16>]) -> Result
     // Leave-one-out: how well does each sample match the templates of the others?
     let mut weakest = f32::MAX;
     for (i, stream) in streams.iter().enumerate() {
-        let others: Vec<Vec<Vec<f32>>> =
-            templates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, t)| t.clone()).collect();
-        let best = (1..=stream.len()).map(|end| best_score(&others, &stream[..end])).fold(0.0, f32::max);
-        tracing::debug!(sample = i + 1, score = best, "personal wake word: leave-one-out match");
+        let others: Vec<Vec<Vec<f32>>> = templates
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, t)| t.clone())
+            .collect();
+        let best = (1..=stream.len())
+            .map(|end| best_score(&others, &stream[..end]))
+            .fold(0.0, f32::max);
+        tracing::debug!(
+            sample = i + 1,
+            score = best,
+            "personal wake word: leave-one-out match"
+        );
         weakest = weakest.min(best);
     }
     let threshold = (weakest - MARGIN).max(FLOOR);
-    Ok(PersonalFile { version: 1, name: name.to_string(), threshold, background, templates })
+    Ok(PersonalFile {
+        version: 1,
+        name: name.to_string(),
+        threshold,
+        background,
+        templates,
+    })
 }

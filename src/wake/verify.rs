@@ -28,7 +28,10 @@ pub fn prompt(key: &str) -> String {
         "alexa" => "Alexa.".into(),
         k => {
             let mut c = k.chars();
-            let cap: String = c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default();
+            let cap: String = c
+                .next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default();
             format!("Hey {cap}.")
         }
     }
@@ -36,7 +39,13 @@ pub fn prompt(key: &str) -> String {
 
 fn normalise(text: &str) -> Vec<String> {
     text.chars()
-        .map(|c| if c.is_alphanumeric() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .map(str::to_string)
@@ -48,8 +57,14 @@ fn normalise(text: &str) -> Vec<String> {
 /// together ("my croft", "a lexa").
 pub fn heard(key: &str, text: &str) -> bool {
     let words = normalise(text);
-    let close = |w: &str| edit_distance(w, key) * 5 <= 2 * w.chars().count().max(key.chars().count()) && w.chars().count() >= 3;
-    words.iter().any(|w| close(w)) || words.windows(2).any(|p| close(&format!("{}{}", p[0], p[1])))
+    let close = |w: &str| {
+        edit_distance(w, key) * 5 <= 2 * w.chars().count().max(key.chars().count())
+            && w.chars().count() >= 3
+    };
+    words.iter().any(|w| close(w))
+        || words
+            .windows(2)
+            .any(|p| close(&format!("{}{}", p[0], p[1])))
 }
 
 /// True if `text` could carry wake word `wake`: it says its key word, or the wake word has no
@@ -65,7 +80,13 @@ mod tests {
 
     #[test]
     fn hears_the_wake_word_through_transcription_noise() {
-        for t in ["Hey Jarvis.", "hey jervis", "Jarvis, what time is it?", "Hey, Jarvi.", "Hey Jaravith!"] {
+        for t in [
+            "Hey Jarvis.",
+            "hey jervis",
+            "Jarvis, what time is it?",
+            "Hey, Jarvi.",
+            "Hey Jaravith!",
+        ] {
             assert!(heard("jarvis", t), "{t}");
         }
         for t in ["Alexa.", "Alexia?", "a lexa", "Alexa, play music"] {

@@ -9,7 +9,12 @@ use super::sori;
 
 /// Concatenates WAVs (all at `rate`, mono 16-bit) with `gap_ms` of silence around and between.
 pub fn splice(parts: &[&Path], gap_ms: u32, rate: u32, out: &Path) {
-    let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(out, spec).unwrap();
     let gap = (rate * gap_ms / 1000) as usize;
     for _ in 0..gap {
@@ -49,7 +54,10 @@ pub fn wait_events(path: &Path, t: &str, n: usize, timeout: Duration) -> Vec<ser
         if of_type(&ev, t).len() >= n {
             return ev;
         }
-        assert!(Instant::now() < deadline, "no {n}× {t} within {timeout:?}; events: {ev:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "no {n}× {t} within {timeout:?}; events: {ev:#?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -72,7 +80,11 @@ pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 /// Starts `sori run` on the virtual devices and waits for its capture stream; returns the
 /// process and its later log lines.
-pub fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+pub fn start_daemon(
+    pulse: &Pulse,
+    events: &Path,
+    extra: &[&str],
+) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut child = sori()
         .env("PULSE_SERVER", &pulse.server)
         .args(["run", "--events"])
@@ -84,7 +96,11 @@ pub fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> (Child, std
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    match follow_until(&mut child, "capture stream started", Duration::from_secs(90)) {
+    match follow_until(
+        &mut child,
+        "capture stream started",
+        Duration::from_secs(90),
+    ) {
         Ok(log) => (child, log),
         Err(e) => {
             let _ = child.kill();
@@ -92,4 +108,3 @@ pub fn start_daemon(pulse: &Pulse, events: &Path, extra: &[&str]) -> (Child, std
         }
     }
 }
-

@@ -15,7 +15,8 @@ pub fn repo() -> PathBuf {
 /// The `sori` binary under test, with a clean environment for config lookups.
 pub fn sori() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sori"));
-    c.env_remove("SORI_CONFIG").env("XDG_CONFIG_HOME", repo().join("target/test-no-config"));
+    c.env_remove("SORI_CONFIG")
+        .env("XDG_CONFIG_HOME", repo().join("target/test-no-config"));
     for (k, _) in std::env::vars() {
         if k.starts_with("SORI_") && k != "SORI_EVAL_DIR" {
             c.env_remove(k);
@@ -27,16 +28,25 @@ pub fn sori() -> Command {
 /// Models must be installed (`sori models fetch`); tests fail loudly rather than skip.
 pub fn require_models() {
     let m = repo().join("models/whisper/ggml-base-q8_0.bin");
-    assert!(m.is_file(), "{} is missing: run `cargo run --release -- models fetch` (scripts/test.sh does)", m.display());
+    assert!(
+        m.is_file(),
+        "{} is missing: run `cargo run --release -- models fetch` (scripts/test.sh does)",
+        m.display()
+    );
 }
 
 /// `../shared/eval` (or `$SORI_EVAL_DIR`): real recordings. `None` (and a note) where absent.
 pub fn eval_dir() -> Option<PathBuf> {
-    let d = std::env::var_os("SORI_EVAL_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/eval"));
+    let d = std::env::var_os("SORI_EVAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/eval"));
     if d.join("manifest.tsv").is_file() {
         Some(d)
     } else {
-        eprintln!("SKIP: no eval recordings at {} (set SORI_EVAL_DIR)", d.display());
+        eprintln!(
+            "SKIP: no eval recordings at {} (set SORI_EVAL_DIR)",
+            d.display()
+        );
         None
     }
 }
@@ -54,7 +64,12 @@ pub fn espeak(text: &str, voice: &str, out: &Path) {
 
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run");
-    assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -62,7 +77,13 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 pub fn words(s: &str) -> Vec<String> {
     s.to_lowercase()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' || c.is_whitespace() { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .map(String::from)
@@ -76,7 +97,9 @@ pub fn wer(reference: &str, hyp: &str) -> f32 {
     for (i, rw) in r.iter().enumerate() {
         let mut cur = vec![i + 1; h.len() + 1];
         for (j, hw) in h.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(rw != hw)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(rw != hw))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

@@ -29,11 +29,21 @@ impl Pulse {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir_all(d.join("run")).unwrap();
-        std::fs::write(d.join("default.pa"), DEFAULT_PA.replace("@DIR@", &d.display().to_string())).unwrap();
+        std::fs::write(
+            d.join("default.pa"),
+            DEFAULT_PA.replace("@DIR@", &d.display().to_string()),
+        )
+        .unwrap();
         let child = Command::new("pulseaudio")
             .args(["-n", "-F"])
             .arg(d.join("default.pa"))
-            .args(["--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--log-target=stderr", "--log-level=error"])
+            .args([
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--use-pid-file=no",
+                "--log-target=stderr",
+                "--log-level=error",
+            ])
             .env("XDG_RUNTIME_DIR", d.join("run"))
             .env("HOME", d)
             .stdout(Stdio::null())
@@ -41,10 +51,20 @@ impl Pulse {
             .spawn()
             .expect("pulseaudio is not installed: run scripts/deps.sh --test");
         let server = format!("unix:{}/native", d.display());
-        let p = Pulse { child, _dir: dir, server };
+        let p = Pulse {
+            child,
+            _dir: dir,
+            server,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if p.cmd("pactl").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
+            if p.cmd("pactl")
+                .arg("info")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+            {
                 return p;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -61,7 +81,12 @@ impl Pulse {
 
     /// Plays a WAV into the virtual microphone and waits until it has been played.
     pub fn speak_into_mic(&self, wav: &Path) {
-        let st = self.cmd("paplay").args(["-d", "micfeed"]).arg(wav).status().expect("paplay (pulseaudio-utils)");
+        let st = self
+            .cmd("paplay")
+            .args(["-d", "micfeed"])
+            .arg(wav)
+            .status()
+            .expect("paplay (pulseaudio-utils)");
         assert!(st.success(), "paplay failed");
     }
 
@@ -70,13 +95,23 @@ impl Pulse {
     pub fn record_speaker(&self, out: &Path) -> Recorder {
         // Other clients (a running Sori) may be recording too: wait for one more stream.
         let streams = || {
-            let o = self.cmd("pactl").args(["list", "short", "source-outputs"]).output().expect("pactl (pulseaudio-utils)");
+            let o = self
+                .cmd("pactl")
+                .args(["list", "short", "source-outputs"])
+                .output()
+                .expect("pactl (pulseaudio-utils)");
             String::from_utf8_lossy(&o.stdout).lines().count()
         };
         let before = streams();
         let child = self
             .cmd("parecord")
-            .args(["-d", "speaker.monitor", "--file-format=wav", "--rate=16000", "--channels=1"])
+            .args([
+                "-d",
+                "speaker.monitor",
+                "--file-format=wav",
+                "--rate=16000",
+                "--channels=1",
+            ])
             .arg(out)
             .spawn()
             .expect("parecord (pulseaudio-utils)");
@@ -86,7 +121,10 @@ impl Pulse {
             if streams() > before {
                 return rec;
             }
-            assert!(Instant::now() < deadline, "parecord did not start recording within 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "parecord did not start recording within 20 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -119,7 +157,11 @@ pub fn wait_for_line(child: &mut Child, needle: &str, timeout: Duration) -> Resu
 }
 
 /// Like `wait_for_line`, but hands back the stderr lines that come after the one found.
-pub fn follow_until(child: &mut Child, needle: &str, timeout: Duration) -> Result<std::sync::mpsc::Receiver<String>, String> {
+pub fn follow_until(
+    child: &mut Child,
+    needle: &str,
+    timeout: Duration,
+) -> Result<std::sync::mpsc::Receiver<String>, String> {
     let stderr = child.stderr.take().expect("stderr piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -136,5 +178,8 @@ pub fn follow_until(child: &mut Child, needle: &str, timeout: Duration) -> Resul
             Err(_) => break,
         }
     }
-    Err(format!("no line containing {needle:?} within {timeout:?}; stderr so far:\n{}", seen.join("\n")))
+    Err(format!(
+        "no line containing {needle:?} within {timeout:?}; stderr so far:\n{}",
+        seen.join("\n")
+    ))
 }
