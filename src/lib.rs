@@ -32,6 +32,7 @@ pub mod net;
 pub mod onnx;
 pub mod persona;
 pub mod pipeline;
+pub mod skill;
 pub mod stt;
 pub mod text;
 pub mod tts;

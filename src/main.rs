@@ -107,6 +107,13 @@ enum Command {
     },
     /// Speak text on the speaker (or into a WAV) with the configured voice.
     Say(cli::say::SayArgs),
+    /// Send text straight into understanding and the skills, as if it had been spoken.
+    Ask(cli::skill::AskArgs),
+    /// External skills: make one, test its sentences, list what is loaded.
+    Skill {
+        #[command(subcommand)]
+        command: cli::skill::SkillCommand,
+    },
     /// Show or set the speaker volume of a running Sori (persists across restarts).
     Volume {
         /// 0-100, up, down, mute (music only), unmute, or show.
@@ -318,6 +325,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models { command } => models(&cfg, command),
         Command::Wakeword { command } => cli::wakeword::run(&cfg, command),
         Command::Say(args) => cli::say::say(&cfg, args),
+        Command::Ask(args) => cli::skill::ask(&cfg, args),
+        Command::Skill { command } => cli::skill::run(&cfg, command),
         Command::Volume { level } => cli::say::volume(&cfg, level),
     }
 }

@@ -23,6 +23,8 @@ pub struct Persona {
     /// Last variant used per (language, key), so the next one differs.
     last: HashMap<(String, String), usize>,
     seed: u64,
+    /// Always the first variant (fixture tests compare replies).
+    pub fixed: bool,
 }
 
 impl Persona {
@@ -53,6 +55,7 @@ impl Persona {
             lines,
             last: HashMap::new(),
             seed,
+            fixed: false,
         })
     }
 
@@ -98,8 +101,12 @@ impl Persona {
         self.seed ^= self.seed >> 7;
         self.seed ^= self.seed << 17;
         let slot = (lang.to_string(), key.to_string());
-        let mut i = (self.seed % n as u64) as usize;
-        if n > 1 && self.last.get(&slot) == Some(&i) {
+        let mut i = if self.fixed {
+            0
+        } else {
+            (self.seed % n as u64) as usize
+        };
+        if n > 1 && !self.fixed && self.last.get(&slot) == Some(&i) {
             i = (i + 1) % n;
         }
         self.last.insert(slot, i);

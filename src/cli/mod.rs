@@ -1,2 +1,3 @@
 pub mod say;
+pub mod skill;
 pub mod wakeword;

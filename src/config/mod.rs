@@ -5,10 +5,12 @@
 use std::path::{Path, PathBuf};
 
 mod listen;
+mod skills;
 mod speak;
 
 pub use listen::{ListenConfig, StateConfig, WakeConfig};
 use serde::{Deserialize, Serialize};
+pub use skills::SkillsConfig;
 pub use speak::{PersonaConfig, TtsConfig};
 
 /// The example config shipped with Sori: every key, commented out, with its default.
@@ -48,6 +50,7 @@ pub struct Config {
     pub state: StateConfig,
     pub tts: TtsConfig,
     pub persona: PersonaConfig,
+    pub skills: SkillsConfig,
     pub log: LogConfig,
 }
 

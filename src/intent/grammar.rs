@@ -163,6 +163,7 @@ impl Grammar {
             }
         }
         let (s, found) = best?;
+        let (rank, open_ended) = (found.rank(), found.wild > 0);
         let block = &self.blocks[s.block];
         let mut slots = BTreeMap::new();
         for c in found.caps {
@@ -205,6 +206,8 @@ impl Grammar {
             text: text.trim().to_string(),
             lang: self.lang.clone(),
             template: s.template.clone(),
+            rank,
+            open_ended,
         })
     }
 

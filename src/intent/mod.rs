@@ -73,6 +73,13 @@ pub struct Recognized {
     pub lang: String,
     /// The template that matched (for debugging and `sori ask --json`).
     pub template: String,
+    /// How well it matched, to pick between grammars (higher is better).
+    #[serde(skip)]
+    pub rank: (usize, i64, i64),
+    /// A wildcard took part of the sentence: more words might still belong to it, so the loop
+    /// should not cut the speaker off early.
+    #[serde(skip)]
+    pub open_ended: bool,
 }
 
 impl Recognized {

@@ -182,3 +182,44 @@ mod tests {
         assert_eq!(decimal(3, "5"), "삼 점 오");
     }
 }
+
+/// True if the last Hangul syllable of `word` ends in a consonant (받침), which picks the
+/// particle: 은/는, 이/가, 을/를, 이에요/예요. Digits are read Sino-Korean ("7시" ends in 시).
+pub fn has_batchim(word: &str) -> bool {
+    let last = word.trim_end().chars().rev().find(|c| c.is_alphanumeric());
+    match last {
+        Some(c @ '\u{AC00}'..='\u{D7A3}') => (c as u32 - 0xAC00) % 28 != 0,
+        // 영 일 이 삼 사 오 육 칠 팔 구: the ones with a final consonant.
+        Some(d @ '0'..='9') => matches!(d, '0' | '1' | '3' | '6' | '7' | '8'),
+        _ => false,
+    }
+}
+
+/// `word` with the topic particle: 오늘은, 내일은, 금요일은, 모레는.
+pub fn topic(word: &str) -> String {
+    format!("{word}{}", if has_batchim(word) { "은" } else { "는" })
+}
+
+/// `word` with the polite copula: 시간이에요, 오전 7시예요.
+pub fn copula(word: &str) -> String {
+    format!(
+        "{word}{}",
+        if has_batchim(word) {
+            "이에요"
+        } else {
+            "예요"
+        }
+    )
+}
+
+/// `word` with the past polite copula: 목요일이었어요, 26일이었어요.
+pub fn copula_past(word: &str) -> String {
+    format!(
+        "{word}{}",
+        if has_batchim(word) {
+            "이었어요"
+        } else {
+            "였어요"
+        }
+    )
+}

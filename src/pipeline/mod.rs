@@ -34,6 +34,8 @@ pub struct Reply {
     pub expects_answer: bool,
     /// The intent that produced it, for the `IntentEnd` event (`None`: not understood).
     pub intent: Option<String>,
+    /// What the skill asked the device to do (volume, stop …), done before speaking.
+    pub action: Option<crate::skill::Action>,
 }
 
 /// Turns a transcript into a reply. The understanding issue fills this with intents and
@@ -70,6 +72,7 @@ impl Handler for EchoHandler {
             language: t.language.clone(),
             expects_answer: false,
             intent: None,
+            action: None,
         })
     }
 }

@@ -250,6 +250,7 @@ fn speaking(s: &Settings, expects_answer: bool) -> Machine {
         language: "en".into(),
         expects_answer,
         intent: None,
+        action: None,
     };
     let (m, fx) = feed(
         m,

@@ -1,0 +1,299 @@
+//! From a sentence to a reply: recognise it in every grammar (built-in, each external skill,
+//! then Home Assistant's sentences), run the dialog (yes/no, missing slots, cancel, repeat,
+//! stop), call the skill, and turn failures into honest spoken answers.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::dialog::{self, Dialog, Pending};
+use super::{Action, Answer, Ctx, Follow, Registry, Responses, SkillReply};
+use crate::intent::{Grammar, Recognized, RuntimeLists, Slot};
+use crate::persona::Persona;
+
+/// What `ask` produced, as `sori ask --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub lang: String,
+    /// `None`: nothing understood the sentence.
+    pub intent: Option<String>,
+    pub slots: BTreeMap<String, Slot>,
+    pub reply: String,
+    pub action: Option<Action>,
+    pub follow: Follow,
+}
+
+/// A grammar and where it came from (for logs).
+pub struct Source {
+    pub name: String,
+    pub grammar: Grammar,
+}
+
+pub struct Brain {
+    /// Sori's and the skills' own grammars, all tried, best match wins.
+    pub sources: Vec<Source>,
+    /// Home Assistant's sentences, tried when none of the above matched.
+    pub fallback: Vec<Source>,
+    pub registry: Registry,
+    pub responses: Responses,
+    pub persona: Persona,
+    pub runtime: RuntimeLists,
+    dialog: Dialog,
+    clock: Box<dyn Fn() -> chrono::NaiveDateTime + Send>,
+    /// Vary replies (off in fixture tests, which accept any variant anyway).
+    run: u64,
+}
+
+impl Brain {
+    pub fn new(registry: Registry, responses: Responses, persona: Persona) -> Self {
+        Brain {
+            sources: Vec::new(),
+            fallback: Vec::new(),
+            registry,
+            responses,
+            persona,
+            runtime: RuntimeLists::default(),
+            dialog: Dialog::default(),
+            clock: Box::new(|| chrono::Local::now().naive_local()),
+            run: 0,
+        }
+    }
+
+    /// Replaces the wall clock (tests use a fixed time).
+    pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + 'static) {
+        self.clock = Box::new(clock);
+    }
+
+    /// Languages some grammar covers.
+    pub fn languages(&self) -> Vec<String> {
+        let mut l: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| s.grammar.lang.clone())
+            .collect();
+        l.sort();
+        l.dedup();
+        l
+    }
+
+    /// The best match for `text` in `lang`, without side effects.
+    pub fn recognize(&self, text: &str, lang: &str) -> Option<Recognized> {
+        self.recognize_with(text, lang, &self.dialog.context())
+    }
+
+    /// Forgets any open question and the last reply.
+    pub fn reset_dialog(&mut self) {
+        self.dialog = Dialog::default();
+    }
+
+    /// As `recognize`, in a given conversation context.
+    pub fn recognize_with(
+        &self,
+        text: &str,
+        lang: &str,
+        context: &BTreeMap<String, serde_json::Value>,
+    ) -> Option<Recognized> {
+        let pick = |sources: &[Source]| {
+            sources
+                .iter()
+                .filter(|s| s.grammar.lang == lang)
+                .filter_map(|s| s.grammar.recognize(text, context, &self.runtime))
+                .fold(None::<Recognized>, |best, r| match best {
+                    Some(b) if b.rank >= r.rank => Some(b),
+                    _ => Some(r),
+                })
+        };
+        pick(&self.sources)
+            .or_else(|| pick(&self.fallback))
+            .filter(|r| self.registry.serves(&r.intent) || dialog::ALL.contains(&r.intent.as_str()))
+    }
+
+    /// Understands `text` and answers it. `lang` is detected from the script when `None`.
+    pub fn ask(&mut self, text: &str, lang: Option<&str>) -> Outcome {
+        let lang = match lang {
+            Some(l) if l == "en" || l == "ko" => l.to_string(),
+            _ => crate::lang::detect(text).to_string(),
+        };
+        self.run += 1;
+        let rec = self.recognize(text, &lang);
+        let (reply, shown) = match (self.dialog.pending().cloned(), rec) {
+            (_, Some(r)) if r.intent == dialog::CANCEL => {
+                self.dialog.clear();
+                (
+                    SkillReply::say(self.persona.line(&lang, "cancelled", &[])),
+                    Some(r),
+                )
+            }
+            (_, Some(r)) if r.intent == dialog::REPEAT => {
+                let speech = match &self.dialog.last {
+                    Some((_, s)) if !s.is_empty() => s.clone(),
+                    _ => self.persona.line(&lang, "didnt_catch", &[]),
+                };
+                return self.finish(&lang, Some(r), SkillReply::say(speech), false);
+            }
+            (_, Some(r)) if r.intent == dialog::STOP => {
+                self.dialog.clear();
+                (SkillReply::default().with_action(Action::Stop), Some(r))
+            }
+            (Some(Pending::Confirm { intent }), Some(r))
+                if r.intent == dialog::YES || r.intent == dialog::NO =>
+            {
+                self.dialog.clear();
+                let answer = if r.intent == dialog::YES {
+                    Answer::Yes
+                } else {
+                    Answer::No
+                };
+                (self.dispatch(&lang, &intent, Some(answer)), Some(intent))
+            }
+            (
+                Some(Pending::Ask {
+                    mut intent,
+                    slot,
+                    kind,
+                    tries,
+                }),
+                rec,
+            ) if rec.is_none() => {
+                match dialog::find_value(kind, &lang, text) {
+                    Some(value) => {
+                        self.dialog.clear();
+                        intent.slots.insert(slot, value);
+                        (self.dispatch(&lang, &intent, None), Some(intent))
+                    }
+                    None if tries == 0 => {
+                        // One more chance, then give up rather than loop.
+                        let again = self.persona.line(&lang, "didnt_catch", &[]);
+                        self.dialog.set(Pending::Ask {
+                            intent,
+                            slot: slot.clone(),
+                            kind,
+                            tries: 1,
+                        });
+                        (
+                            SkillReply {
+                                speech: again,
+                                action: None,
+                                follow: Follow::Ask { slot, kind },
+                            },
+                            None,
+                        )
+                    }
+                    None => {
+                        self.dialog.clear();
+                        (
+                            SkillReply::say(self.persona.line(&lang, "didnt_catch", &[])),
+                            None,
+                        )
+                    }
+                }
+            }
+            (Some(Pending::Confirm { intent }), None) => {
+                // Not a yes or no: ask again, once.
+                let again = self.persona.line(&lang, "didnt_catch", &[]);
+                self.dialog.set(Pending::Confirm { intent });
+                (SkillReply::confirm(again), None)
+            }
+            (_, Some(r)) if r.intent == dialog::YES || r.intent == dialog::NO => (
+                SkillReply::say(self.persona.line(&lang, "didnt_catch", &[])),
+                None,
+            ),
+            (_, Some(r)) => {
+                self.dialog.clear();
+                (self.dispatch(&lang, &r, None), Some(r))
+            }
+            (_, None) => {
+                tracing::info!(text, lang, "no skill understood the sentence");
+                (
+                    SkillReply::say(self.persona.line(&lang, "didnt_catch", &[])),
+                    None,
+                )
+            }
+        };
+        self.finish(&lang, shown, reply, true)
+    }
+
+    fn finish(
+        &mut self,
+        lang: &str,
+        rec: Option<Recognized>,
+        reply: SkillReply,
+        remember: bool,
+    ) -> Outcome {
+        if remember && !reply.speech.is_empty() {
+            self.dialog.last = Some((lang.to_string(), reply.speech.clone()));
+        }
+        Outcome {
+            lang: lang.to_string(),
+            intent: rec.as_ref().map(|r| r.intent.clone()),
+            slots: rec.map(|r| r.slots).unwrap_or_default(),
+            reply: reply.speech,
+            action: reply.action,
+            follow: reply.follow,
+        }
+    }
+
+    /// Calls the skill for `intent`; its errors become an apology.
+    fn dispatch(&mut self, lang: &str, intent: &Recognized, answer: Option<Answer>) -> SkillReply {
+        let skills = self.registry.descriptions(lang);
+        let now = (self.clock)();
+        let Some(skill) = self.registry.skill_for(&intent.intent) else {
+            tracing::warn!(intent = %intent.intent, "no skill handles this intent");
+            return SkillReply::say(self.persona.line(lang, "didnt_catch", &[]));
+        };
+        let id = skill.id().to_string();
+        let mut ctx = Ctx {
+            lang,
+            now,
+            responses: &self.responses,
+            persona: &mut self.persona,
+            skills: &skills,
+            answer,
+            run_id: self.run,
+        };
+        match skill.handle(intent, &mut ctx) {
+            Ok(reply) => {
+                match &reply.follow {
+                    Follow::Confirm => self.dialog.set(Pending::Confirm {
+                        intent: intent.clone(),
+                    }),
+                    Follow::Ask { slot, kind } => self.dialog.set(Pending::Ask {
+                        intent: intent.clone(),
+                        slot: slot.clone(),
+                        kind: *kind,
+                        tries: 0,
+                    }),
+                    _ => {}
+                }
+                reply
+            }
+            Err(e) => {
+                tracing::warn!(skill = %id, intent = %intent.intent, error = %e, "skill failed");
+                SkillReply::say(self.persona.line(lang, "error", &[]))
+            }
+        }
+    }
+}
+
+impl crate::pipeline::Handler for Brain {
+    fn is_complete(&self, text: &str) -> bool {
+        let lang = crate::lang::detect(text);
+        self.recognize(text, lang).is_some_and(|r| !r.open_ended)
+    }
+
+    fn handle(&mut self, t: &crate::stt::Transcript) -> Result<crate::pipeline::Reply, String> {
+        let lang = if t.language == "ko" || t.language == "en" {
+            Some(t.language.as_str())
+        } else {
+            None
+        };
+        let out = self.ask(&t.text, lang);
+        Ok(crate::pipeline::Reply {
+            speech: out.reply,
+            language: out.lang,
+            expects_answer: out.follow != Follow::End,
+            intent: out.intent,
+            action: out.action,
+        })
+    }
+}

@@ -1,0 +1,161 @@
+//! Builds the brain from config: the built-in skills and their embedded sentences, external
+//! skills from `skills.dirs` (a broken one is reported and skipped; the rest keep working), and
+//! Home Assistant's sentences for the intents the skills serve.
+
+use std::path::{Path, PathBuf};
+
+use super::brain::{Brain, Source};
+use super::external::External;
+use super::manifest::{self, SkillDir};
+use super::{Registry, Responses, builtin, dialog};
+use crate::config::Config;
+use crate::intent::{Grammar, IntentError, data};
+
+/// Where `sori models fetch` puts Home Assistant's intent data.
+pub const HA_DIR: &str = "intents/home-assistant";
+pub const LANGUAGES: [&str; 2] = ["en", "ko"];
+
+/// The brain with built-in skills only (no config needed; `sori ask` on a bare machine).
+///
+/// # Errors
+/// Only if the embedded data is malformed (the fixture tests keep it well-formed).
+pub fn builtin(persona: crate::persona::Persona) -> Result<Brain, IntentError> {
+    let mut registry = Registry::new();
+    for s in builtin::skills() {
+        registry.add(s).map_err(|e| IntentError::File {
+            path: "built-in skills".into(),
+            line: 0,
+            msg: e.to_string(),
+        })?;
+    }
+    let mut responses = Responses::new();
+    for (lang, name, text) in builtin::RESPONSES {
+        responses.add_yaml(
+            &Path::new("assets/intents/responses").join(lang).join(name),
+            text,
+            lang,
+        )?;
+    }
+    let mut brain = Brain::new(registry, responses, persona);
+    for lang in LANGUAGES {
+        let files = builtin::SENTENCES
+            .iter()
+            .filter(|(l, _, _)| *l == lang)
+            .map(|(l, name, text)| {
+                data::parse(
+                    &Path::new("assets/intents/sentences").join(l).join(name),
+                    (*text).to_string(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        brain.sources.push(Source {
+            name: "built-in".into(),
+            grammar: Grammar::build(lang, &files, &|_| true)?,
+        });
+    }
+    Ok(brain)
+}
+
+/// The brain `sori run` and `sori ask` use. Problems with external skills are logged and
+/// returned, never fatal.
+///
+/// # Errors
+/// Only built-in data errors.
+pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
+    let persona = crate::persona::Persona::new(&cfg.persona).map_err(|e| IntentError::File {
+        path: "persona".into(),
+        line: 0,
+        msg: e.to_string(),
+    })?;
+    let mut brain = builtin(persona)?;
+    let mut problems = Vec::new();
+    for dir in manifest::discover(&cfg.skills.dirs) {
+        if let Err(e) = add_external(&mut brain, &dir) {
+            tracing::error!(dir = %dir.display(), "skill not loaded: {e}");
+            problems.push(format!("skill in {}: {e}", dir.display()));
+        }
+    }
+    if cfg.skills.home_assistant {
+        add_home_assistant(&mut brain, &cfg.models_dir().join(HA_DIR));
+    }
+    Ok((brain, problems))
+}
+
+/// Loads Home Assistant's `<lang>.json` files from `dir` for the intents the skills serve.
+pub fn add_home_assistant(brain: &mut Brain, dir: &Path) {
+    for lang in LANGUAGES {
+        let path = dir.join(format!("{lang}.json"));
+        if !path.is_file() {
+            tracing::debug!(path = %path.display(), "no Home Assistant sentences (sori models fetch --only intents)");
+            continue;
+        }
+        let registry = &brain.registry;
+        let keep = |i: &str| registry.serves(i) || i == dialog::CANCEL;
+        match data::load(&path).and_then(|f| Grammar::build(lang, &[f], &keep)) {
+            Ok(g) => brain.fallback.push(Source {
+                name: "home-assistant".into(),
+                grammar: g,
+            }),
+            Err(e) => tracing::warn!("Home Assistant sentences not loaded: {e}"),
+        }
+    }
+}
+
+/// Adds one external skill directory.
+///
+/// # Errors
+/// Its manifest, sentences or responses are malformed, or its intents clash with another
+/// skill's; the message names the file and line.
+pub fn add_external(brain: &mut Brain, dir: &Path) -> Result<String, IntentError> {
+    let skill = manifest::load(dir)?;
+    let (grammars, intents) = compile(&skill)?;
+    let mut responses = Vec::new();
+    for (lang, path, text) in &skill.responses {
+        let mut r = Responses::new();
+        r.add_yaml(path, text, lang)?;
+        responses.push((lang.clone(), path.clone(), text.clone()));
+    }
+    let id = skill.manifest.id.clone();
+    let external = External::new(skill.manifest, PathBuf::from(&skill.dir), intents);
+    brain
+        .registry
+        .add(Box::new(external))
+        .map_err(|e| IntentError::File {
+            path: dir.join(manifest::FILE).display().to_string(),
+            line: 0,
+            msg: e.to_string(),
+        })?;
+    for (lang, path, text) in responses {
+        brain.responses.add_yaml(&path, &text, &lang)?;
+    }
+    for g in grammars {
+        brain.sources.push(Source {
+            name: id.clone(),
+            grammar: g,
+        });
+    }
+    tracing::info!(skill = %id, dir = %dir.display(), "external skill loaded");
+    Ok(id)
+}
+
+/// A skill's grammars per language and the intents it handles.
+///
+/// # Errors
+/// Malformed sentences, or a manifest naming intents its sentences lack.
+pub fn compile(skill: &SkillDir) -> Result<(Vec<Grammar>, Vec<String>), IntentError> {
+    let mut grammars = Vec::new();
+    let mut found: Vec<String> = Vec::new();
+    for (lang, files) in &skill.sentences {
+        let g = Grammar::build(lang, files, &|_| true)?;
+        found.extend(g.intents().into_iter().map(str::to_string));
+        grammars.push(g);
+    }
+    found.sort();
+    found.dedup();
+    let intents = if skill.manifest.intents.is_empty() {
+        found
+    } else {
+        skill.manifest.intents.clone()
+    };
+    Ok((grammars, intents))
+}
