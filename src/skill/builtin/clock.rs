@@ -51,7 +51,13 @@ impl Skill for Clock {
             _ => (now.date(), None),
         };
         let past = date < now.date();
-        let date_text = spoken_date(ctx.lang, date);
+        // "Friday is November 27th", not "Friday is Friday, …".
+        let named_weekday = matches!(intent.slot("day"), Some(Value::Day(Day::Weekday(_))));
+        let date_text = if named_weekday {
+            spoken_day_of_month(ctx.lang, date)
+        } else {
+            spoken_date(ctx.lang, date)
+        };
         let date_text = match (ctx.lang, past) {
             ("ko", true) => ko::copula_past(&date_text),
             ("ko", false) => ko::copula(&date_text),
@@ -149,6 +155,29 @@ pub fn spoken_time(lang: &str, hour: u32, minute: u32) -> String {
     };
     let part = if hour < 12 { "AM" } else { "PM" };
     format!("{h}:{minute:02} {part}")
+}
+
+/// "November 27th" / "11월 27일".
+pub fn spoken_day_of_month(lang: &str, d: NaiveDate) -> String {
+    if lang == "ko" {
+        return format!("{}월 {}일", d.month(), d.day());
+    }
+    format!(
+        "{} {}{}",
+        EN_MONTHS[d.month0() as usize],
+        d.day(),
+        ordinal_suffix(d.day())
+    )
+}
+
+fn ordinal_suffix(day: u32) -> &'static str {
+    match (day % 10, day % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    }
 }
 
 /// "Thursday, November 26th" / "11월 26일 목요일".

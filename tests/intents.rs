@@ -1,0 +1,126 @@
+//! Sentence fixtures (tests/intents/<lang>/*.yaml) through the real recogniser, dialog and
+//! built-in skills, with the clock fixed by tests/intents/_fixtures.yaml.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use sori::skill::{Brain, dialog, fixtures, load};
+
+fn brain() -> Brain {
+    let persona = sori::persona::Persona::new(&Default::default()).unwrap();
+    let mut b = load::builtin(persona).unwrap();
+    b.responses.fixed = true;
+    b.persona.fixed = true;
+    let world: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string("tests/intents/_fixtures.yaml").unwrap())
+            .unwrap();
+    let now =
+        chrono::NaiveDateTime::parse_from_str(world["now"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S")
+            .unwrap();
+    b.set_clock(move || now);
+    b
+}
+
+fn known_failures() -> BTreeSet<String> {
+    let v: serde_json::Value = serde_norway::from_str(
+        &std::fs::read_to_string("tests/intents/known_failures.yaml").unwrap(),
+    )
+    .unwrap();
+    v["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_fixture_sentence_gives_its_expected_result() {
+    let cases = fixtures::load_dir(Path::new("tests/intents")).unwrap();
+    assert!(cases.len() > 300, "only {} fixture sentences", cases.len());
+    let mut b = brain();
+    let known = known_failures();
+    let mut unexpected = Vec::new();
+    let mut fixed = Vec::new();
+    for c in &cases {
+        let key = format!("{}: {}", c.lang, c.sentence);
+        match (fixtures::check(&mut b, c), known.contains(&key)) {
+            (Err(e), false) => unexpected.push(format!("{key} ({}): {e}", c.file.display())),
+            (Ok(()), true) => fixed.push(key),
+            _ => {}
+        }
+    }
+    assert!(
+        fixed.is_empty(),
+        "these now pass; remove them from known_failures.yaml: {fixed:#?}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        unexpected.len(),
+        cases.len(),
+        unexpected.join("\n")
+    );
+}
+
+#[test]
+fn every_intent_has_twenty_sentences_in_both_languages() {
+    let cases = fixtures::load_dir(Path::new("tests/intents")).unwrap();
+    let mut count: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for c in &cases {
+        if let Some(i) = &c.intent {
+            *count.entry((i.clone(), c.lang.clone())).or_default() += 1;
+        }
+    }
+    let b = brain();
+    let mut intents: Vec<String> = dialog::ALL.iter().map(|s| s.to_string()).collect();
+    for s in &b.sources {
+        intents.extend(s.grammar.intents().into_iter().map(str::to_string));
+    }
+    intents.sort();
+    intents.dedup();
+    let mut short = Vec::new();
+    for i in &intents {
+        for lang in ["en", "ko"] {
+            let n = count
+                .get(&(i.clone(), lang.to_string()))
+                .copied()
+                .unwrap_or(0);
+            if n < 20 {
+                short.push(format!("{i} [{lang}]: {n}"));
+            }
+        }
+    }
+    assert!(
+        short.is_empty(),
+        "intents with fewer than 20 fixture sentences: {short:?}"
+    );
+}
+
+#[test]
+fn dialog_confirms_asks_cancels_and_repeats() {
+    let mut b = brain();
+    // Repeat with nothing said yet is an honest "didn't catch".
+    let out = b.ask("say that again", Some("en"));
+    assert_eq!(out.intent.as_deref(), Some("SoriRepeat"));
+    let first = b.ask("what time is it", Some("en"));
+    let again = b.ask("say that again", Some("en"));
+    assert_eq!(again.reply, first.reply);
+    let again = b.ask("다시 말해 줘", None);
+    assert_eq!(again.reply, first.reply, "repeat works across languages");
+    // Unknown sentences get the fallback and no intent.
+    let out = b.ask("please fold the laundry", None);
+    assert_eq!(
+        (out.intent, out.reply.as_str()),
+        (None, "Sorry, I didn't catch that.")
+    );
+    let out = b.ask("빨래 개 줘", None);
+    assert_eq!(
+        (out.intent, out.reply.as_str(), out.lang.as_str()),
+        (None, "잘 못 알아들었어요.", "ko")
+    );
+    // Stop is an action with nothing to say.
+    let out = b.ask("stop", None);
+    assert_eq!(out.action, Some(sori::skill::Action::Stop));
+    assert!(out.reply.is_empty());
+}
