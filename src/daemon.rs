@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::pipeline::actor::{self, Options, Parts, Reopen, Summary};
 use crate::pipeline::events::Bus;
 use crate::pipeline::state::Settings;
-use crate::pipeline::{EchoHandler, Handler};
+use crate::pipeline::Handler;
 
 /// How `sori run` was asked to run.
 #[derive(Debug, Clone, Default)]
@@ -122,9 +122,14 @@ pub async fn run(
         Some(path) => Some(events_writer(&bus, path)?),
         None => None,
     };
-    let persona = crate::persona::Persona::new(&cfg.persona)
-        .map_err(|e| DaemonError::Input(e.to_string()))?;
-    let handler: Box<dyn Handler> = Box::new(EchoHandler { persona });
+    let (brain, problems) =
+        crate::skill::load::from_config(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
+    // A broken external skill is logged (by the loader) and left out; the rest keep working.
+    if !problems.is_empty() {
+        tracing::warn!(count = problems.len(), "some skills were not loaded");
+    }
+    tracing::info!(skills = %brain.registry.ids().join(","), "skills ready");
+    let handler: Box<dyn Handler> = Box::new(brain);
     let parts = Parts {
         source,
         reopen,

@@ -168,9 +168,9 @@ fn interrupt_a_long_reply(
     let d = dir.path();
     let (w, c) = (d.join("w.wav"), d.join("c.wav"));
     espeak("hey jarvis", "en-us", &w);
-    // Sori repeats what it heard for now, so a long command gives a long reply.
+    // "Repeat after me" makes Sori say a long sentence back: a long reply to interrupt.
     espeak(
-        "tell me a long story about a little red fox who lived in the forest near the river and liked to sing",
+        "repeat after me, once upon a time a little red fox lived in the forest near the river and liked to sing",
         "en-us",
         &c,
     );

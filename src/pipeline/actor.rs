@@ -290,13 +290,16 @@ pub async fn run(
                     let _ = stt_tx.send(SttJob::StopCheck { run, audio });
                 }
                 Effect::Handle { run, transcript } => {
-                    let (handler, tx) = (handler.clone(), tx.clone());
+                    let (handler, tx, mixer) = (handler.clone(), tx.clone(), mixer.clone());
                     tokio::task::spawn_blocking(move || {
                         let result = handler
                             .lock()
                             .map_err(|_| "handler panicked".to_string())
                             .and_then(|mut h| h.handle(&transcript));
                         if let Ok(r) = &result {
+                            if let Some(a) = &r.action {
+                                perform(a, &mixer);
+                            }
                             let _ = tx.blocking_send(Msg::Publish {
                                 run,
                                 kind: EventKind::IntentEnd {
@@ -613,5 +616,22 @@ fn save_for_debugging(run: u64, speculative: bool, audio: &[i16]) {
         if let Err(e) = crate::audio::wav::write_clip(&path, &clip) {
             tracing::warn!("SORI_SAVE_AUDIO: {}: {e}", path.display());
         }
+    }
+}
+
+/// Carries out what a skill asked for. Music actions wait for the music skill.
+fn perform(action: &crate::skill::Action, mixer: &Mixer) {
+    if let Some(change) = action.volume_change() {
+        match mixer.change(change) {
+            Ok(v) => tracing::info!(level = v.level, muted = v.muted, "volume changed by voice"),
+            Err(e) => tracing::warn!(error = %e, "volume changed but not saved"),
+        }
+        return;
+    }
+    match action {
+        // The reply itself is empty; stopping speech is the loop's stop path. Music stops
+        // when the music skill lands.
+        crate::skill::Action::Stop => tracing::info!("stop by voice"),
+        other => tracing::info!(action = ?other, "no player for this action yet"),
     }
 }

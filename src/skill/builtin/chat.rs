@@ -65,3 +65,29 @@ pub fn join(lang: &str, items: &[&str]) -> String {
         all => all.join(", "),
     }
 }
+
+/// "Repeat after me …": says the words back (also how tests make Sori say a given sentence).
+pub struct Echo;
+
+impl Skill for Echo {
+    fn id(&self) -> &str {
+        "echo"
+    }
+
+    fn intents(&self) -> Vec<String> {
+        vec!["SoriEcho".into()]
+    }
+
+    fn describe(&self, lang: &str) -> Option<String> {
+        Some(if lang == "ko" { "따라 말하기" } else { "repeat after you" }.into())
+    }
+
+    fn handle(&mut self, intent: &Recognized, ctx: &mut Ctx) -> Result<SkillReply, SkillError> {
+        let Some(text) = intent.slot("text").and_then(|v| v.as_text()) else {
+            return Ok(SkillReply::ask(ctx.persona.line(ctx.lang, "didnt_catch", &[]), "text", None));
+        };
+        let mut c = text.chars();
+        let speech: String = c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default();
+        Ok(SkillReply::say(speech))
+    }
+}

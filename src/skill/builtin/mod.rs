@@ -4,7 +4,7 @@
 mod chat;
 mod clock;
 
-pub use chat::{Greeting, Help};
+pub use chat::{Echo, Greeting, Help};
 pub use clock::Clock;
 
 /// (language, file name, text) of the embedded sentence files.
@@ -67,5 +67,5 @@ pub const RESPONSES: &[(&str, &str, &str)] = &[
 
 /// The built-in skills, in registry order.
 pub fn skills() -> Vec<Box<dyn super::Skill>> {
-    vec![Box::new(Clock), Box::new(Help), Box::new(Greeting)]
+    vec![Box::new(Clock), Box::new(Help), Box::new(Greeting), Box::new(Echo)]
 }
