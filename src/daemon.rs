@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::audio::{self, AudioError};
 use crate::config::Config;
+use crate::pipeline::Handler;
 use crate::pipeline::actor::{self, Options, Parts, Reopen, Summary};
 use crate::pipeline::events::Bus;
 use crate::pipeline::state::Settings;
-use crate::pipeline::Handler;
 
 /// How `sori run` was asked to run.
 #[derive(Debug, Clone, Default)]

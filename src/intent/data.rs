@@ -143,7 +143,7 @@ impl Loaded {
         [needle, quoted.as_str()]
             .iter()
             .find_map(|n| self.source.find(n))
-            .map_or(0, |at| self.source[..at].lines().count().max(1))
+            .map_or(0, |at| self.source[..at].matches('\n').count() + 1)
     }
 }
 

@@ -61,7 +61,7 @@ pub fn load(dir: &Path) -> Result<SkillDir, IntentError> {
     let text = std::fs::read_to_string(&path).map_err(|e| err(0, e.to_string()))?;
     let manifest: Manifest = toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(0, |s| {
-            text[..s.start.min(text.len())].lines().count().max(1)
+            text[..s.start.min(text.len())].matches('\n').count() + 1
         });
         err(line, e.message().to_string())
     })?;

@@ -79,15 +79,29 @@ impl Skill for Echo {
     }
 
     fn describe(&self, lang: &str) -> Option<String> {
-        Some(if lang == "ko" { "따라 말하기" } else { "repeat after you" }.into())
+        Some(
+            if lang == "ko" {
+                "따라 말하기"
+            } else {
+                "repeat after you"
+            }
+            .into(),
+        )
     }
 
     fn handle(&mut self, intent: &Recognized, ctx: &mut Ctx) -> Result<SkillReply, SkillError> {
         let Some(text) = intent.slot("text").and_then(|v| v.as_text()) else {
-            return Ok(SkillReply::ask(ctx.persona.line(ctx.lang, "didnt_catch", &[]), "text", None));
+            return Ok(SkillReply::ask(
+                ctx.persona.line(ctx.lang, "didnt_catch", &[]),
+                "text",
+                None,
+            ));
         };
         let mut c = text.chars();
-        let speech: String = c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default();
+        let speech: String = c
+            .next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default();
         Ok(SkillReply::say(speech))
     }
 }

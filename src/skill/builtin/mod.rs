@@ -67,5 +67,10 @@ pub const RESPONSES: &[(&str, &str, &str)] = &[
 
 /// The built-in skills, in registry order.
 pub fn skills() -> Vec<Box<dyn super::Skill>> {
-    vec![Box::new(Clock), Box::new(Help), Box::new(Greeting), Box::new(Echo)]
+    vec![
+        Box::new(Clock),
+        Box::new(Help),
+        Box::new(Greeting),
+        Box::new(Echo),
+    ]
 }
