@@ -2,12 +2,13 @@
 # Installs the Debian/Raspberry Pi OS packages Sori needs, only those missing.
 #   scripts/deps.sh          build + run: compiler tools for whisper.cpp, ALSA headers, espeak-ng, sox
 #   scripts/deps.sh --test   also what the tests use: PulseAudio (virtual mic/speaker),
-#                            systemd (systemd-analyze checks the unit)
+#                            systemd (systemd-analyze checks the unit), python3-venv (hassil
+#                            for the differential intent test)
 set -euo pipefail
 
 pkgs=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng alsa-utils sox ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins systemd)
+  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins systemd python3-venv)
 fi
 
 missing=()

@@ -10,5 +10,8 @@ echo "==> building (release: whisper is too slow unoptimized)"
 cargo build --release --locked --all-targets
 echo "==> fetching models"
 target/release/sori models fetch
+echo "==> installing hassil for the differential intent test"
+SORI_HASSIL_PYTHON=$(scripts/hassil.sh)
+export SORI_HASSIL_PYTHON
 echo "==> running tests"
 cargo test --release --locked -- --test-threads=2 "$@"

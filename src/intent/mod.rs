@@ -75,7 +75,7 @@ pub struct Recognized {
     pub template: String,
     /// How well it matched, to pick between grammars (higher is better).
     #[serde(skip)]
-    pub rank: (usize, i64, i64),
+    pub rank: matcher::Rank,
     /// A wildcard took part of the sentence: more words might still belong to it, so the loop
     /// should not cut the speaker off early.
     #[serde(skip)]
