@@ -124,3 +124,86 @@ fn dialog_confirms_asks_cancels_and_repeats() {
     assert_eq!(out.action, Some(sori::skill::Action::Stop));
     assert!(out.reply.is_empty());
 }
+
+/// A skill for the tests below: says whom it calls.
+struct Caller;
+
+impl sori::skill::Skill for Caller {
+    fn id(&self) -> &str {
+        "caller"
+    }
+    fn intents(&self) -> Vec<String> {
+        vec!["CallContact".into()]
+    }
+    fn describe(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn handle(
+        &mut self,
+        i: &sori::intent::Recognized,
+        _: &mut sori::skill::Ctx,
+    ) -> Result<sori::skill::SkillReply, sori::skill::SkillError> {
+        Ok(sori::skill::SkillReply::say(format!(
+            "Calling {}.",
+            i.slot("contact").and_then(|v| v.as_text()).unwrap_or("?")
+        )))
+    }
+}
+
+fn brain_with_contacts() -> Brain {
+    let mut b = brain();
+    b.registry.add(Box::new(Caller)).unwrap();
+    let yaml = "language: en\nintents:\n  CallContact:\n    data:\n      - sentences: [\"call {contact}\"]\nlists:\n  contact: { fuzzy: true }\n";
+    let f = sori::intent::data::parse(Path::new("call.yaml"), yaml.into()).unwrap();
+    let g = sori::intent::Grammar::build("en", &[f], &|_| true).unwrap();
+    b.sources.push(sori::skill::brain::Source {
+        name: "test".into(),
+        grammar: g,
+    });
+    b.runtime.set(
+        "contact",
+        [
+            ("Norah Jones", "Norah Jones"),
+            ("Nora Jonas", "Nora Jonas"),
+            ("Mom", "Mom"),
+            ("Jisoo", "Jisoo"),
+        ]
+        .map(|(a, v)| (a.to_string(), v.to_string())),
+    );
+    b
+}
+
+#[test]
+fn misheard_names_match_and_close_ones_are_asked_about() {
+    let mut b = brain_with_contacts();
+    // A recognition slip still finds the one close name.
+    assert_eq!(b.ask("call jisu", Some("en")).reply, "Calling Jisoo.");
+    assert_eq!(b.ask("call mum", Some("en")).reply, "Calling Mom.");
+    // Two names about equally close: ask, then take the answer by position or by name.
+    let q = b.ask("call nora jones", Some("en"));
+    assert_eq!(q.reply, "Did you mean Norah Jones or Nora Jonas?");
+    assert!(matches!(q.follow, sori::skill::Follow::Ask { .. }));
+    assert_eq!(
+        b.ask("the second one", Some("en")).reply,
+        "Calling Nora Jonas."
+    );
+    b.ask("call nora jones", Some("en"));
+    assert_eq!(
+        b.ask("Norah Jones please", Some("en")).reply,
+        "Calling Norah Jones."
+    );
+    // Nothing close: not understood rather than a wrong call.
+    assert_eq!(b.ask("call xavier", Some("en")).intent, None);
+}
+
+#[test]
+fn vocabulary_lists_names_and_template_words() {
+    let b = brain_with_contacts();
+    let v = b.vocabulary("en");
+    assert_eq!(v[0], "Jisoo", "names come first: {v:?}");
+    for w in ["Norah Jones", "Mom", "time", "date", "call", "tomorrow"] {
+        assert!(v.iter().any(|x| x == w), "{w} missing from {v:?}");
+    }
+    let ko = b.vocabulary("ko");
+    assert!(ko.iter().any(|x| x == "며칠"), "{ko:?}");
+}

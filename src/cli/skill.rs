@@ -70,6 +70,11 @@ pub enum SkillCommand {
     Test { dir: PathBuf },
     /// List the skills and the intents they handle.
     List,
+    /// Print the words and names the skills expect (what biases speech recognition).
+    Vocabulary {
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
 }
 
 pub fn run(cfg: &Config, cmd: SkillCommand) -> anyhow::Result<()> {
@@ -86,10 +91,17 @@ pub fn run(cfg: &Config, cmd: SkillCommand) -> anyhow::Result<()> {
             Ok(())
         }
         SkillCommand::Test { dir } => test(cfg, &dir),
+        SkillCommand::Vocabulary { lang } => {
+            let (brain, _) = load::from_config(cfg)?;
+            for w in brain.vocabulary(&lang) {
+                println!("{w}");
+            }
+            Ok(())
+        }
         SkillCommand::List => {
             let (brain, problems) = load::from_config(cfg)?;
-            for id in brain.registry.ids() {
-                println!("{id}");
+            for (id, intents) in brain.registry.list() {
+                println!("{id}: {}", intents.join(", "));
             }
             for p in problems {
                 eprintln!("warning: {p}");

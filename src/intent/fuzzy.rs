@@ -46,6 +46,11 @@ impl RuntimeLists {
         self.lists.get(name).map(Vec::as_slice)
     }
 
+    /// Every spoken form of every list (names for the speech recogniser's vocabulary).
+    pub fn spoken(&self) -> impl Iterator<Item = &str> {
+        self.lists.values().flatten().map(|e| e.spoken.as_str())
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.lists.keys().map(String::as_str)
     }

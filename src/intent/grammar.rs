@@ -253,3 +253,33 @@ fn context_ok(block: &BlockInfo, context: &BTreeMap<String, Json>) -> bool {
     }
     true
 }
+
+impl Grammar {
+    /// Words and phrases this grammar expects: template words and list values (run-time lists
+    /// come from `RuntimeLists::spoken`). For biasing speech recognition.
+    pub fn vocabulary(&self, out: &mut std::collections::BTreeSet<String>) {
+        fn walk(n: &Node, lang: &str, out: &mut std::collections::BTreeSet<String>) {
+            match n {
+                Node::Lit(l) if l.chars().any(char::is_alphabetic) => {
+                    out.insert(l.clone());
+                }
+                Node::Seq(items) | Node::Alt(items) => {
+                    items.iter().for_each(|i| walk(i, lang, out))
+                }
+                Node::Slot { list, .. } => match &**list {
+                    List::Values(entries) => entries.iter().for_each(|e| walk(&e.node, lang, out)),
+                    List::Typed(kind) => out.extend(
+                        crate::values::vocabulary(*kind, lang)
+                            .iter()
+                            .map(|w| w.to_string()),
+                    ),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        for s in &self.sentences {
+            walk(&s.node, &self.lang, out);
+        }
+    }
+}

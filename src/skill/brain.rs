@@ -59,6 +59,26 @@ impl Brain {
         }
     }
 
+    /// What the current skills and lists expect to hear in `lang`: template words, list
+    /// values and run-time names (contacts, artists), names first. For biasing whisper.
+    pub fn vocabulary(&self, lang: &str) -> Vec<String> {
+        let mut words = std::collections::BTreeSet::new();
+        for s in self
+            .sources
+            .iter()
+            .chain(&self.fallback)
+            .filter(|s| s.grammar.lang == lang)
+        {
+            s.grammar.vocabulary(&mut words);
+        }
+        let mut names: Vec<String> = self.runtime.spoken().map(str::to_string).collect();
+        names.sort();
+        names.dedup();
+        let known: std::collections::BTreeSet<String> = names.iter().cloned().collect();
+        names.extend(words.into_iter().filter(|w| !known.contains(w)));
+        names
+    }
+
     /// Replaces the wall clock (tests use a fixed time).
     pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + 'static) {
         self.clock = Box::new(clock);
@@ -198,9 +218,53 @@ impl Brain {
                 SkillReply::say(self.persona.line(&lang, "didnt_catch", &[])),
                 None,
             ),
+            (
+                Some(Pending::Choose {
+                    mut intent,
+                    slot,
+                    options,
+                }),
+                None,
+            ) => {
+                self.dialog.clear();
+                match dialog::choose(text, &options) {
+                    Some(v) => {
+                        if let Some(s) = intent.slots.get_mut(&slot) {
+                            s.value = crate::values::Value::Text(v);
+                            s.close.clear();
+                        }
+                        (self.dispatch(&lang, &intent, None), Some(intent))
+                    }
+                    None => (
+                        SkillReply::say(self.persona.line(&lang, "didnt_catch", &[])),
+                        None,
+                    ),
+                }
+            }
             (_, Some(r)) => {
                 self.dialog.clear();
-                (self.dispatch(&lang, &r, None), Some(r))
+                match Self::unsure(&r) {
+                    Some((slot, options)) => {
+                        let joined = join_options(&lang, &options);
+                        let speech =
+                            self.persona
+                                .line(&lang, "did_you_mean", &[("options", &joined)]);
+                        self.dialog.set(Pending::Choose {
+                            intent: r.clone(),
+                            slot: slot.clone(),
+                            options,
+                        });
+                        (
+                            SkillReply {
+                                speech,
+                                action: None,
+                                follow: Follow::Ask { slot, kind: None },
+                            },
+                            Some(r),
+                        )
+                    }
+                    None => (self.dispatch(&lang, &r, None), Some(r)),
+                }
             }
             (_, None) => {
                 tracing::info!(text, lang, "no skill understood the sentence");
@@ -211,6 +275,19 @@ impl Brain {
             }
         };
         self.finish(&lang, shown, reply, true)
+    }
+
+    /// A slot whose fuzzy match had close rivals, with the options to offer.
+    fn unsure(r: &Recognized) -> Option<(String, Vec<String>)> {
+        r.slots
+            .iter()
+            .find(|(_, s)| !s.close.is_empty())
+            .map(|(k, s)| {
+                let mut options: Vec<String> =
+                    s.value.as_text().map(str::to_string).into_iter().collect();
+                options.extend(s.close.iter().take(2).cloned());
+                (k.clone(), options)
+            })
     }
 
     fn finish(
@@ -295,5 +372,15 @@ impl crate::pipeline::Handler for Brain {
             intent: out.intent,
             action: out.action,
         })
+    }
+}
+
+/// "Jisoo or Jihoon", "Jisoo, Jihoon or Jimin"; Korean "지수, 지훈".
+fn join_options(lang: &str, options: &[String]) -> String {
+    match options {
+        [head @ .., last] if lang != "ko" && !head.is_empty() => {
+            format!("{} or {last}", head.join(", "))
+        }
+        all => all.join(", "),
     }
 }

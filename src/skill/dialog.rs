@@ -29,6 +29,12 @@ pub enum Pending {
         kind: Option<Kind>,
         tries: u8,
     },
+    /// Two or more names fit `slot` about equally: "did you mean X or Y?".
+    Choose {
+        intent: Recognized,
+        slot: String,
+        options: Vec<String>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -133,4 +139,42 @@ mod tests {
         assert_eq!(d("한 시간 반으로 해 줘", "ko"), Some(Value::Duration(5400)));
         assert_eq!(d("I don't know", "en"), None);
     }
+}
+
+/// The option an answer to "did you mean X or Y?" picks: by name (fuzzily), or "the first/
+/// second one" / "첫 번째/두 번째".
+pub fn choose(answer: &str, options: &[String]) -> Option<String> {
+    let norm = normalize::sentence(answer);
+    const ORDINALS: [(&[&str], usize); 3] = [
+        (&["first", "첫", "첫번째", "첫 번째", "앞에"], 0),
+        (&["second", "두번째", "두 번째", "뒤에"], 1),
+        (&["third", "세번째", "세 번째"], 2),
+    ];
+    for (words, i) in ORDINALS {
+        if words
+            .iter()
+            .any(|w| norm.split(' ').any(|x| x == *w) || norm.starts_with(w))
+        {
+            return options.get(i).cloned();
+        }
+    }
+    let mut lists = crate::intent::RuntimeLists::default();
+    lists.set("options", options.iter().map(|o| (o.clone(), o.clone())));
+    let entries = lists.get("options")?;
+    // The name may come with other words ("Jisoo please", "지수요"): try each word span.
+    let words: Vec<&str> = norm.split(' ').collect();
+    let mut best: Option<crate::intent::fuzzy::Hit> = None;
+    for len in 1..=words.len() {
+        for start in 0..=words.len() - len {
+            let span = words[start..start + len].join(" ");
+            for cand in [span.as_str(), span.trim_end_matches(['요', '이'])] {
+                if let Some(h) = crate::intent::fuzzy::best(cand, entries) {
+                    if best.as_ref().is_none_or(|b| h.score > b.score) {
+                        best = Some(h);
+                    }
+                }
+            }
+        }
+    }
+    best.map(|h| h.value)
 }

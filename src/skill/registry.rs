@@ -71,6 +71,11 @@ impl Registry {
             .collect()
     }
 
+    /// (id, intents) of every skill, in registry order.
+    pub fn list(&self) -> Vec<(&str, Vec<String>)> {
+        self.skills.iter().map(|s| (s.id(), s.intents())).collect()
+    }
+
     pub fn ids(&self) -> Vec<&str> {
         self.skills.iter().map(|s| s.id()).collect()
     }

@@ -120,6 +120,53 @@ impl Serialize for Value {
     }
 }
 
+/// Words that say values of `kind` in `lang` (for the speech recogniser's vocabulary).
+pub fn vocabulary(kind: Kind, lang: &str) -> &'static [&'static str] {
+    match (kind, lang == "ko") {
+        (Kind::Day, false) => &[
+            "today",
+            "tomorrow",
+            "yesterday",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ],
+        (Kind::Day, true) => &[
+            "오늘",
+            "내일",
+            "모레",
+            "어제",
+            "월요일",
+            "화요일",
+            "수요일",
+            "목요일",
+            "금요일",
+            "토요일",
+            "일요일",
+        ],
+        (Kind::Duration, false) => &["seconds", "minutes", "hours", "half", "an hour"],
+        (Kind::Duration, true) => &["초", "분", "시간", "반"],
+        (Kind::Time, false) => &[
+            "am",
+            "pm",
+            "noon",
+            "midnight",
+            "half past",
+            "quarter",
+            "o'clock",
+        ],
+        (Kind::Time, true) => &[
+            "오전", "오후", "아침", "저녁", "밤", "새벽", "정오", "자정", "시", "분", "반",
+        ],
+        (Kind::Number | Kind::Percent, false) => &["percent"],
+        (Kind::Number | Kind::Percent, true) => &["퍼센트"],
+    }
+}
+
 /// Parses `text` (the whole of it) as a value of `kind` in `lang`.
 pub fn parse(kind: Kind, lang: &str, text: &str) -> Option<Value> {
     let text = text.trim();
