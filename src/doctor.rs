@@ -62,6 +62,7 @@ pub fn run(
     out.push(check_stt(cfg));
     out.push(check_espeak());
     out.extend(check_voices(cfg));
+    out.extend(check_skills(cfg));
     out.push(check_state(cfg));
     out.push(check_input(cfg, listen_secs));
     out.push(check_output(cfg, play));
@@ -252,6 +253,61 @@ fn check_voices(cfg: &Config) -> Vec<Check> {
             }
         })
         .collect()
+}
+
+/// Loads every skill and asks each language a question through the real recogniser.
+fn check_skills(cfg: &Config) -> Vec<Check> {
+    let (mut brain, problems) = match crate::skill::load::from_config(cfg) {
+        Ok(b) => b,
+        Err(e) => {
+            return vec![bad(
+                "skills",
+                e.to_string(),
+                "reinstall Sori: its built-in data is damaged",
+            )];
+        }
+    };
+    let mut out = Vec::new();
+    let understood = [("en", "what time is it"), ("ko", "지금 몇 시야")]
+        .iter()
+        .all(|(lang, q)| brain.ask(q, Some(lang)).intent.is_some());
+    let ids = brain.registry.ids().join(", ");
+    out.push(if understood {
+        ok("skills", format!("{ids}; English and Korean understood"))
+    } else {
+        bad(
+            "skills",
+            format!("{ids}; a test question was not understood"),
+            "report a bug",
+        )
+    });
+    for p in problems {
+        out.push(bad(
+            "skill",
+            p,
+            "fix the file and line named (see docs/skills.md), or remove it from skills.dirs",
+        ));
+    }
+    if cfg.skills.home_assistant {
+        out.push(if brain.fallback.is_empty() {
+            bad(
+                "home assistant intents",
+                "not installed: only Sori's own sentences are understood",
+                "run `sori models fetch --only intents`, or set skills.home_assistant = false",
+            )
+        } else {
+            let n: usize = brain
+                .fallback
+                .iter()
+                .map(|s| s.grammar.sentences.len())
+                .sum();
+            ok(
+                "home assistant intents",
+                format!("{n} templates for the intents Sori serves"),
+            )
+        });
+    }
+    out
 }
 
 fn check_state(cfg: &Config) -> Check {
