@@ -85,13 +85,18 @@ fn a_failing_fixture_fails_skill_test() {
     );
 }
 
-/// A Python skill with a slow intent and one that crashes the process.
-fn troublesome(parent: &Path) -> PathBuf {
-    let d = parent.join("trouble");
+/// A skill with a slow intent and one that crashes the process, in Python or shell.
+fn troublesome(parent: &Path, lang: &str) -> PathBuf {
+    let d = parent.join(format!("trouble_{lang}"));
     std::fs::create_dir_all(d.join("sentences/en")).unwrap();
+    let command = if lang == "python" {
+        r#"["python3", "main.py"]"#
+    } else {
+        r#"["sh", "main.sh"]"#
+    };
     std::fs::write(
         d.join("skill.toml"),
-        "id = \"trouble\"\ncommand = [\"python3\", \"main.py\"]\ntimeout_ms = 700\n",
+        format!("id = \"trouble_{lang}\"\ncommand = {command}\ntimeout_ms = 700\n"),
     )
     .unwrap();
     std::fs::write(
@@ -113,14 +118,33 @@ for line in sys.stdin:
 "#,
     )
     .unwrap();
+    std::fs::write(
+        d.join("main.sh"),
+        r#"echo "started $$" >&2
+while IFS= read -r line; do
+  case "$line" in
+    *'"intent":"Slow"'*) sleep 5 ;;
+    *'"intent":"Crash"'*) exit 3 ;;
+  esac
+  echo "{\"speech\":\"quick from $$\"}"
+done
+"#,
+    )
+    .unwrap();
     d
 }
 
 #[test]
 fn a_slow_skill_times_out_and_the_next_request_works() {
+    for lang in ["python", "shell"] {
+        slow(lang);
+    }
+}
+
+fn slow(lang: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut b = brain();
-    load::add_external(&mut b, &troublesome(dir.path())).unwrap();
+    load::add_external(&mut b, &troublesome(dir.path(), lang)).unwrap();
     let first = b.ask("be quick", Some("en")).reply;
     assert!(first.starts_with("quick from"), "{first}");
     let t = std::time::Instant::now();
@@ -142,9 +166,15 @@ fn a_slow_skill_times_out_and_the_next_request_works() {
 
 #[test]
 fn a_crashing_skill_is_restarted_with_backoff() {
+    for lang in ["python", "shell"] {
+        crash(lang);
+    }
+}
+
+fn crash(lang: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut b = brain();
-    load::add_external(&mut b, &troublesome(dir.path())).unwrap();
+    load::add_external(&mut b, &troublesome(dir.path(), lang)).unwrap();
     assert!(b.ask("be quick", Some("en")).reply.starts_with("quick"));
     // First crash: an apology, then an immediate restart.
     assert_eq!(

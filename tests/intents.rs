@@ -207,3 +207,111 @@ fn vocabulary_lists_names_and_template_words() {
     let ko = b.vocabulary("ko");
     assert!(ko.iter().any(|x| x == "며칠"), "{ko:?}");
 }
+
+/// A skill that needs a duration it may not get, and asks before it forgets everything.
+struct Careful;
+
+impl sori::skill::Skill for Careful {
+    fn id(&self) -> &str {
+        "careful"
+    }
+    fn intents(&self) -> Vec<String> {
+        vec!["Remind".into(), "Forget".into()]
+    }
+    fn describe(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn handle(
+        &mut self,
+        i: &sori::intent::Recognized,
+        ctx: &mut sori::skill::Ctx,
+    ) -> Result<sori::skill::SkillReply, sori::skill::SkillError> {
+        use sori::skill::{Answer, SkillReply};
+        Ok(match (i.intent.as_str(), ctx.answer) {
+            ("Remind", _) => match i.slot("duration") {
+                Some(sori::values::Value::Duration(s)) => {
+                    SkillReply::say(format!("Reminder in {s} seconds."))
+                }
+                _ => SkillReply::ask(
+                    "For how long?",
+                    "duration",
+                    Some(sori::values::Kind::Duration),
+                ),
+            },
+            ("Forget", None) => SkillReply::confirm("Forget everything?"),
+            ("Forget", Some(Answer::Yes)) => SkillReply::say("Forgotten."),
+            _ => SkillReply::say("Kept."),
+        })
+    }
+}
+
+fn careful_brain() -> Brain {
+    let mut b = brain();
+    b.registry.add(Box::new(Careful)).unwrap();
+    let yaml = "language: en\nintents:\n  Remind:\n    data:\n      - sentences: [\"remind me [in {duration}]\"]\n  Forget:\n    data:\n      - sentences: [\"forget everything\"]\nlists:\n  duration: { type: duration }\n";
+    let f = sori::intent::data::parse(Path::new("careful.yaml"), yaml.into()).unwrap();
+    let g = sori::intent::Grammar::build("en", &[f], &|_| true).unwrap();
+    b.sources.push(sori::skill::brain::Source {
+        name: "test".into(),
+        grammar: g,
+    });
+    b
+}
+
+#[test]
+fn a_missing_slot_is_asked_for_and_filled_by_the_answer() {
+    let mut b = careful_brain();
+    assert_eq!(
+        b.ask("remind me in ten minutes", None).reply,
+        "Reminder in 600 seconds."
+    );
+    let q = b.ask("remind me", None);
+    assert_eq!(q.reply, "For how long?");
+    assert!(matches!(q.follow, sori::skill::Follow::Ask { .. }));
+    assert_eq!(
+        b.ask("an hour and a half please", None).reply,
+        "Reminder in 5400 seconds."
+    );
+    // A non-answer gets one more chance, then the question is dropped.
+    b.ask("remind me", None);
+    assert_eq!(b.ask("purple", None).reply, "Sorry, I didn't catch that.");
+    assert_eq!(
+        b.ask("five minutes", None).reply,
+        "Reminder in 300 seconds."
+    );
+    // "Never mind" drops the question.
+    b.ask("remind me", None);
+    assert_eq!(b.ask("never mind", None).reply, "Okay, cancelled.");
+    assert_eq!(b.ask("five minutes", None).intent, None);
+    // A new command instead of an answer is just that.
+    b.ask("remind me", None);
+    assert_eq!(
+        b.ask("what time is it", None).intent.as_deref(),
+        Some("HassGetCurrentTime")
+    );
+}
+
+#[test]
+fn a_yes_no_question_gets_its_answer_in_either_language() {
+    let mut b = careful_brain();
+    assert_eq!(b.ask("forget everything", None).reply, "Forget everything?");
+    assert_eq!(b.ask("yes", None).reply, "Forgotten.");
+    b.ask("forget everything", None);
+    assert_eq!(
+        b.ask("아니", None).reply,
+        "Kept.",
+        "a Korean no answers an English question"
+    );
+    b.ask("forget everything", None);
+    assert_eq!(b.ask("응", None).reply, "Forgotten.");
+    // Not an answer: asked again, and the question stays open.
+    b.ask("forget everything", None);
+    let again = b.ask("bananas", None);
+    assert!(
+        matches!(again.follow, sori::skill::Follow::Confirm),
+        "{again:?}"
+    );
+    assert_eq!(b.ask("yes", None).reply, "Forgotten.");
+    // With no question open, "yes" means nothing.
+    assert_eq!(b.ask("yes", None).intent, None);
+}

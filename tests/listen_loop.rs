@@ -17,12 +17,12 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     let pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Two voices, each "hey jarvis … what time is it" with a natural pause.
+    // Two voices, each "hey jarvis … tell me what time it is right now" with a natural pause.
     let mut utterances = Vec::new();
     for (i, voice) in ["en-us", "en-gb-x-rp"].iter().enumerate() {
         let (w, c) = (d.join(format!("w{i}.wav")), d.join(format!("c{i}.wav")));
         espeak("hey jarvis", voice, &w);
-        espeak("what is the weather like today", voice, &c);
+        espeak("tell me what time it is right now", voice, &c);
         let u = d.join(format!("u{i}.wav"));
         splice(&[&w, &c], 500, 22_050, &u);
         utterances.push(u);
@@ -47,7 +47,7 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     for stt in of_type(&ev, "SttEnd") {
         let text = stt["text"].as_str().unwrap();
         assert!(
-            wer("what is the weather like today", text) <= 0.2,
+            wer("tell me what time it is right now", text) <= 0.2,
             "heard {text:?}"
         );
     }
@@ -77,11 +77,15 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     );
     for t in transcripts(&out) {
         let reply = t["text"].as_str().unwrap().to_lowercase();
-        // espeak-ng's voice re-recorded through the sink is hard for whisper: check the reply's
-        // opening words and that a whole sentence was heard.
+        // The clock skill answers with the time ("It's 7:05 AM."): whisper writes it with
+        // digits or spells it out, with am/pm.
         let w = words(&reply);
+        let ampm = reply.contains("a.m")
+            || reply.contains("p.m")
+            || w.iter().any(|x| x == "am" || x == "pm");
         assert!(
-            w.len() >= 6 && (w[..2] == ["you", "said"] || w[..2] == ["i", "heard"]),
+            w.first().is_some_and(|x| x.starts_with("it"))
+                && (ampm || reply.chars().any(|c| c.is_ascii_digit())),
             "speaker heard {reply:?}"
         );
     }
@@ -205,7 +209,7 @@ fn a_file_run_reports_every_stage_and_writes_the_reply() {
     let d = dir.path();
     let (w, c, u) = (d.join("w.wav"), d.join("c.wav"), d.join("u.wav"));
     espeak("hey jarvis", "en-us", &w);
-    espeak("turn on the lights", "en-us", &c);
+    espeak("repeat after me: turn on the lights", "en-us", &c);
     splice(&[&w, &c], 700, 22_050, &u);
     let (ev_path, reply) = (d.join("e.jsonl"), d.join("reply.wav"));
     run_ok(
@@ -237,7 +241,10 @@ fn a_file_run_reports_every_stage_and_writes_the_reply() {
     );
     let stt = of_type(&ev, "SttEnd")[0];
     assert!(
-        wer("turn on the lights", stt["text"].as_str().unwrap()) <= 0.25,
+        wer(
+            "repeat after me turn on the lights",
+            stt["text"].as_str().unwrap()
+        ) <= 0.25,
         "{stt}"
     );
     // Endpointing: SpeechEnd comes after the trailing silence (600 ms), not before and not
@@ -267,10 +274,8 @@ fn a_file_run_reports_every_stage_and_writes_the_reply() {
         .as_str()
         .unwrap()
         .to_lowercase();
-    assert!(
-        (said.contains("said") || said.contains("heard")) && said.contains("light"),
-        "{said:?}"
-    );
+    // "Repeat after me" makes Sori say the words back.
+    assert!(said.contains("turn") && said.contains("light"), "{said:?}");
 }
 
 #[test]

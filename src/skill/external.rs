@@ -84,7 +84,11 @@ impl External {
 
     fn start(&mut self) -> Result<(), SkillError> {
         let id = self.manifest.id.clone();
-        let mut child = Command::new(&self.manifest.command[0])
+        let mut cmd = Command::new(&self.manifest.command[0]);
+        // Its own process group, so a stop also ends what it started (a `sleep` in a shell).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd
             .args(&self.manifest.command[1..])
             .current_dir(&self.dir)
             .envs(&self.manifest.env)
@@ -145,7 +149,7 @@ impl External {
     fn crashed(&mut self, why: String) -> SkillError {
         let id = self.manifest.id.clone();
         let status = self.proc.take().map(|mut p| {
-            let _ = p.child.kill();
+            kill(&mut p.child);
             p.child.wait().map(|s| s.to_string()).unwrap_or_default()
         });
         self.crashes += 1;
@@ -217,7 +221,7 @@ impl External {
                     // A stuck skill would answer this request late, mixed up with the next one:
                     // stop it; the next request starts it fresh.
                     if let Some(mut p) = self.proc.take() {
-                        let _ = p.child.kill();
+                        kill(&mut p.child);
                         let _ = p.child.wait();
                     }
                     tracing::warn!(skill = %id, ms = self.manifest.timeout_ms, "external skill timed out; stopped it");
@@ -235,7 +239,7 @@ impl External {
 impl Drop for External {
     fn drop(&mut self) {
         if let Some(mut p) = self.proc.take() {
-            let _ = p.child.kill();
+            kill(&mut p.child);
             let _ = p.child.wait();
         }
     }
@@ -289,4 +293,16 @@ impl Skill for External {
             follow,
         })
     }
+}
+
+/// Ends the skill and everything in its process group.
+fn kill(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals the process group; no memory involved.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
 }
