@@ -1,6 +1,6 @@
 //! English numbers and times in words ("twenty-one", "five thirty").
 
-const ONES: [&str; 20] = [
+pub const ONES: [&str; 20] = [
     "zero",
     "one",
     "two",
@@ -22,7 +22,7 @@ const ONES: [&str; 20] = [
     "eighteen",
     "nineteen",
 ];
-const TENS: [&str; 10] = [
+pub const TENS: [&str; 10] = [
     "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
 ];
 const SCALES: [(u64, &str); 4] = [

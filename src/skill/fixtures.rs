@@ -62,14 +62,7 @@ pub struct Case {
 /// Malformed YAML, with file and line.
 pub fn load_dir(dir: &Path) -> Result<Vec<Case>, IntentError> {
     let mut cases = Vec::new();
-    let mut langs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    langs.sort();
+    let langs = super::manifest::subdirs(dir);
     for lang_dir in langs {
         for path in data::files_in(&lang_dir) {
             cases.extend(load_file(&path)?);

@@ -138,7 +138,8 @@ pub fn discover(roots: &[String]) -> Vec<PathBuf> {
     out
 }
 
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
+/// Subdirectories of `dir`, sorted (none if it does not exist).
+pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -31,31 +31,7 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-const ONES: [&str; 20] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
-const TENS: [&str; 10] = [
-    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-];
+use crate::lang::en::{ONES, TENS};
 
 fn small(w: &str) -> Option<u64> {
     if let Some(i) = ONES.iter().position(|&o| o == w) {
@@ -283,7 +259,11 @@ fn quarter(w: &[&str]) -> Option<(u32, u32)> {
     }
 }
 
-const WEEKDAYS: [&str; 7] = [
+/// Words for days: relative ones, then the weekdays from Monday (also the vocabulary).
+pub const DAY_WORDS: [&str; 10] = [
+    "today",
+    "tomorrow",
+    "yesterday",
     "monday",
     "tuesday",
     "wednesday",
@@ -307,7 +287,7 @@ pub fn day(w: &[&str]) -> Option<Day> {
         ["the", "day", "after", "tomorrow"] | ["day", "after", "tomorrow"] => Day::Offset(2),
         ["the", "day", "before", "yesterday"] => Day::Offset(-2),
         [d] => Day::Weekday(
-            WEEKDAYS
+            DAY_WORDS[3..]
                 .iter()
                 .position(|x| *x == d.trim_end_matches('s'))? as u32,
         ),

@@ -232,7 +232,12 @@ pub fn time(s: &str) -> Option<TimeOfDay> {
     })
 }
 
-const WEEKDAYS: [&str; 7] = [
+/// Words for days: relative ones, then the weekdays from Monday (also the vocabulary).
+pub const DAY_WORDS: [&str; 11] = [
+    "오늘",
+    "내일",
+    "모레",
+    "어제",
     "월요일",
     "화요일",
     "수요일",
@@ -255,6 +260,6 @@ pub fn day(s: &str) -> Option<Day> {
         "글피" => Day::Offset(3),
         "어제" => Day::Offset(-1),
         "그제" | "그저께" => Day::Offset(-2),
-        d => Day::Weekday(WEEKDAYS.iter().position(|w| *w == d)? as u32),
+        d => Day::Weekday(DAY_WORDS[4..].iter().position(|w| *w == d)? as u32),
     })
 }

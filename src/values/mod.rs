@@ -123,31 +123,8 @@ impl Serialize for Value {
 /// Words that say values of `kind` in `lang` (for the speech recogniser's vocabulary).
 pub fn vocabulary(kind: Kind, lang: &str) -> &'static [&'static str] {
     match (kind, lang == "ko") {
-        (Kind::Day, false) => &[
-            "today",
-            "tomorrow",
-            "yesterday",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-        ],
-        (Kind::Day, true) => &[
-            "오늘",
-            "내일",
-            "모레",
-            "어제",
-            "월요일",
-            "화요일",
-            "수요일",
-            "목요일",
-            "금요일",
-            "토요일",
-            "일요일",
-        ],
+        (Kind::Day, false) => &en::DAY_WORDS,
+        (Kind::Day, true) => &ko::DAY_WORDS,
         (Kind::Duration, false) => &["seconds", "minutes", "hours", "half", "an hour"],
         (Kind::Duration, true) => &["초", "분", "시간", "반"],
         (Kind::Time, false) => &[
