@@ -17,6 +17,9 @@
 //! - `tts`: the `Tts` trait: Piper voices, espeak-ng, per-language routing, normalisation, streaming.
 //! - `persona`: Sori's name and its own lines, with variants, per language.
 //! - `lang`: numbers and times in words, per language.
+//! - `values`: numbers, durations, times, days and levels parsed from words, English and Korean.
+//! - `intent`: hassil templates (Home Assistant's format) compiled into a matcher; fuzzy names.
+//! - `skill`: the `Skill` trait, registry, dialog, built-in and external skills, `sori ask`.
 //! - `models`: the model manifest, PyPI downloads, CTranslate2 → ggml conversion and q8_0 quantization.
 //! - `net`: shared HTTP/TLS setup.
 //! - `text`: small text helpers (edit distance, "did you mean").
