@@ -117,6 +117,22 @@ pub fn decimal(int_part: i64, frac_digits: &str) -> String {
     format!("{} point {}", cardinal(int_part), frac.join(" "))
 }
 
+/// "1 minute", "5 minutes", "1 hour and 30 minutes"-style counts for replies.
+pub fn count(n: i64, noun: &str) -> String {
+    if n == 1 || n == -1 {
+        format!("{n} {noun}")
+    } else if let Some(stem) = noun
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{n} {stem}ies")
+    } else if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") {
+        format!("{n} {noun}es")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +157,15 @@ mod tests {
         assert_eq!(clock(7, 0), "seven o'clock");
         assert_eq!(clock(9, 5), "nine oh five");
         assert_eq!(decimal(3, "05"), "three point zero five");
+    }
+
+    #[test]
+    fn counts_take_plurals() {
+        assert_eq!(super::count(1, "minute"), "1 minute");
+        assert_eq!(super::count(5, "minute"), "5 minutes");
+        assert_eq!(super::count(2, "alarm"), "2 alarms");
+        assert_eq!(super::count(3, "match"), "3 matches");
+        assert_eq!(super::count(2, "story"), "2 stories");
+        assert_eq!(super::count(0, "day"), "0 days");
     }
 }
