@@ -36,6 +36,7 @@ pub mod onnx;
 pub mod persona;
 pub mod pipeline;
 pub mod skill;
+pub mod store;
 pub mod stt;
 pub mod text;
 pub mod tts;

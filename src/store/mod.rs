@@ -1,0 +1,163 @@
+//! The state database: one SQLite file (`sori.db`) in the state directory, shared by every
+//! skill that keeps something (timers, alarms, the weather cache, later the music index and
+//! the message outbox). Versioned migrations run at open; writes that matter are transactions.
+//! Synchronous like the other engines: callers on the async runtime use `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use thiserror::Error;
+
+pub const FILE: &str = "sori.db";
+
+/// Migrations, in order; `PRAGMA user_version` records how many ran. Append, never edit.
+const MIGRATIONS: &[&str] = &[
+    // 1: timers. `ends_at_ms` is wall-clock Unix time; a paused timer keeps `left_ms` instead.
+    "CREATE TABLE timers (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        language TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        ends_at_ms INTEGER,
+        left_ms INTEGER,
+        created_ms INTEGER NOT NULL,
+        announced INTEGER NOT NULL DEFAULT 0
+    );",
+];
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error(
+        "cannot open the state database {path}: {source}; check that the state directory is writable (state.dir)"
+    )]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the state database {path} is from a newer Sori (schema {found}, this one knows {known}); upgrade Sori or move the file away"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: usize,
+    },
+    #[error("state database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) `dir/sori.db` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// An unwritable directory, a damaged file, or a schema from a newer version.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(FILE);
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| {
+            open_err(rusqlite::Error::InvalidPath(PathBuf::from(format!(
+                "{}: {e}",
+                dir.display()
+            ))))
+        })?;
+        let conn = Connection::open(&path).map_err(open_err)?;
+        // WAL: readers never block the writer; NORMAL sync is durable across a process crash.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// An in-memory database (tests).
+    ///
+    /// # Errors
+    /// Only if SQLite itself fails.
+    pub fn memory() -> Result<Self, StoreError> {
+        let mut store = Store {
+            conn: Connection::open_in_memory()?,
+            path: PathBuf::from(":memory:"),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreError::TooNew {
+                path: self.path.display().to_string(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, path = %self.path.display(), "state database migrated");
+        }
+        Ok(())
+    }
+
+    pub fn version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+        s.conn()
+            .execute("INSERT INTO timers (name, language, duration_ms, ends_at_ms, created_ms) VALUES ('pasta', 'en', 1, 2, 3)", [])
+            .unwrap();
+        drop(s);
+        let mut s = Store::open(dir.path()).unwrap();
+        let n: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM timers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        s.conn().pragma_update(None, "user_version", 999).unwrap();
+        drop(s);
+        let e = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("newer Sori") && e.contains("999"), "{e}");
+    }
+}
