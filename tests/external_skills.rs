@@ -17,7 +17,11 @@ fn sori() -> Command {
 
 fn brain() -> Brain {
     let persona = sori::persona::Persona::new(&Default::default()).unwrap();
-    let mut b = load::builtin(persona).unwrap();
+    let mut b = load::builtin(
+        persona,
+        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory().unwrap())),
+    )
+    .unwrap();
     b.persona.fixed = true;
     b
 }

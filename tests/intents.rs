@@ -8,7 +8,11 @@ use sori::skill::{Brain, dialog, fixtures, load};
 
 fn brain() -> Brain {
     let persona = sori::persona::Persona::new(&Default::default()).unwrap();
-    let mut b = load::builtin(persona).unwrap();
+    let mut b = load::builtin(
+        persona,
+        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory().unwrap())),
+    )
+    .unwrap();
     b.responses.fixed = true;
     b.persona.fixed = true;
     let world: serde_json::Value =

@@ -113,7 +113,10 @@ pub fn run(cfg: &Config, cmd: SkillCommand) -> anyhow::Result<()> {
 
 fn test(cfg: &Config, dir: &std::path::Path) -> anyhow::Result<()> {
     let persona = sori::persona::Persona::new(&cfg.persona)?;
-    let mut brain = load::builtin(persona)?;
+    let mut brain = load::builtin(
+        persona,
+        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory()?)),
+    )?;
     let id = load::add_external(&mut brain, dir)?;
     brain.responses.fixed = true;
     brain.persona.fixed = true;

@@ -40,6 +40,7 @@ pub struct Brain {
     pub runtime: RuntimeLists,
     dialog: Dialog,
     clock: Box<dyn Fn() -> chrono::NaiveDateTime + Send>,
+    clock_ms: Box<dyn Fn() -> i64 + Send>,
     /// Vary replies (off in fixture tests, which accept any variant anyway).
     run: u64,
 }
@@ -55,6 +56,7 @@ impl Brain {
             runtime: RuntimeLists::default(),
             dialog: Dialog::default(),
             clock: Box::new(|| chrono::Local::now().naive_local()),
+            clock_ms: Box::new(|| chrono::Utc::now().timestamp_millis()),
             run: 0,
         }
     }
@@ -80,8 +82,11 @@ impl Brain {
     }
 
     /// Replaces the wall clock (tests use a fixed time).
-    pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + 'static) {
-        self.clock = Box::new(clock);
+    pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + Sync + 'static) {
+        let clock = std::sync::Arc::new(clock);
+        let c = clock.clone();
+        self.clock_ms = Box::new(move || c().and_utc().timestamp_millis());
+        self.clock = Box::new(move || clock());
     }
 
     /// Languages some grammar covers.
@@ -314,6 +319,7 @@ impl Brain {
     fn dispatch(&mut self, lang: &str, intent: &Recognized, answer: Option<Answer>) -> SkillReply {
         let skills = self.registry.descriptions(lang);
         let now = (self.clock)();
+        let now_ms = (self.clock_ms)();
         let Some(skill) = self.registry.skill_for(&intent.intent) else {
             tracing::warn!(intent = %intent.intent, "no skill handles this intent");
             return SkillReply::say(self.persona.line(lang, "didnt_catch", &[]));
@@ -322,6 +328,7 @@ impl Brain {
         let mut ctx = Ctx {
             lang,
             now,
+            now_ms,
             responses: &self.responses,
             persona: &mut self.persona,
             skills: &skills,

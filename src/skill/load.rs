@@ -3,6 +3,7 @@
 //! Home Assistant's sentences for the intents the skills serve.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::brain::{Brain, Source};
 use super::external::External;
@@ -10,18 +11,22 @@ use super::manifest::{self, SkillDir};
 use super::{Registry, Responses, builtin, dialog};
 use crate::config::Config;
 use crate::intent::{Grammar, IntentError, data};
+use crate::store::Store;
 
 /// Where `sori models fetch` puts Home Assistant's intent data.
 pub const HA_DIR: &str = "intents/home-assistant";
 pub const LANGUAGES: [&str; 2] = ["en", "ko"];
 
-/// The brain with built-in skills only (no config needed; `sori ask` on a bare machine).
+/// The brain with built-in skills only, keeping state in `db`.
 ///
 /// # Errors
 /// Only if the embedded data is malformed (the fixture tests keep it well-formed).
-pub fn builtin(persona: crate::persona::Persona) -> Result<Brain, IntentError> {
+pub fn builtin(
+    persona: crate::persona::Persona,
+    db: Arc<Mutex<Store>>,
+) -> Result<Brain, IntentError> {
     let mut registry = Registry::new();
-    for s in builtin::skills() {
+    for s in builtin::skills(db) {
         registry.add(s).map_err(|e| IntentError::File {
             path: "built-in skills".into(),
             line: 0,
@@ -67,8 +72,21 @@ pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
         line: 0,
         msg: e.to_string(),
     })?;
-    let mut brain = builtin(persona)?;
     let mut problems = Vec::new();
+    let db = match Store::open(&cfg.state_dir()) {
+        Ok(s) => s,
+        Err(e) => {
+            // Keep answering; timers then last only as long as the process.
+            tracing::error!("{e}; timers will not survive a restart");
+            problems.push(format!("{e}; timers will not survive a restart"));
+            Store::memory().map_err(|e| IntentError::File {
+                path: "state database".into(),
+                line: 0,
+                msg: e.to_string(),
+            })?
+        }
+    };
+    let mut brain = builtin(persona, Arc::new(Mutex::new(db)))?;
     for dir in manifest::discover(&cfg.skills.dirs) {
         if let Err(e) = add_external(&mut brain, &dir) {
             tracing::error!(dir = %dir.display(), "skill not loaded: {e}");

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod registry;
 pub mod responses;
 pub mod scaffold;
+pub mod timers;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -148,6 +149,8 @@ pub struct Ctx<'a> {
     pub lang: &'a str,
     /// Local wall-clock time.
     pub now: chrono::NaiveDateTime,
+    /// The same instant as Unix milliseconds (for timers, which must survive restarts).
+    pub now_ms: i64,
     pub responses: &'a Responses,
     pub persona: &'a mut crate::persona::Persona,
     /// Every skill's id and description in `lang`, for "what can you do".

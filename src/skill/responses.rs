@@ -138,7 +138,12 @@ fn fill(template: &str, vars: &[(&str, String)]) -> String {
     for (k, v) in vars {
         out = out.replace(&format!("{{{k}}}"), v);
     }
-    out.trim().to_string()
+    // A reply starts with a capital even when a name opens it ("pasta timer set …").
+    let out = out.trim();
+    let mut c = out.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,68 +7,56 @@ mod clock;
 pub use chat::{Echo, Greeting, Help};
 pub use clock::Clock;
 
-/// (language, file name, text) of the embedded sentence files.
+use std::sync::{Arc, Mutex};
+
+use super::timers::Timers;
+use crate::store::Store;
+
+/// (language, file name, text) of an embedded intent data file.
+macro_rules! embed {
+    ($kind:literal, $lang:literal, $name:literal) => {
+        (
+            $lang,
+            $name,
+            include_str!(concat!(
+                "../../../assets/intents/",
+                $kind,
+                "/",
+                $lang,
+                "/",
+                $name
+            )),
+        )
+    };
+}
+
+/// The embedded sentence files.
 pub const SENTENCES: &[(&str, &str, &str)] = &[
-    (
-        "en",
-        "clock.yaml",
-        include_str!("../../../assets/intents/sentences/en/clock.yaml"),
-    ),
-    (
-        "en",
-        "chat.yaml",
-        include_str!("../../../assets/intents/sentences/en/chat.yaml"),
-    ),
-    (
-        "en",
-        "dialog.yaml",
-        include_str!("../../../assets/intents/sentences/en/dialog.yaml"),
-    ),
-    (
-        "ko",
-        "clock.yaml",
-        include_str!("../../../assets/intents/sentences/ko/clock.yaml"),
-    ),
-    (
-        "ko",
-        "chat.yaml",
-        include_str!("../../../assets/intents/sentences/ko/chat.yaml"),
-    ),
-    (
-        "ko",
-        "dialog.yaml",
-        include_str!("../../../assets/intents/sentences/ko/dialog.yaml"),
-    ),
+    embed!("sentences", "en", "clock.yaml"),
+    embed!("sentences", "en", "timers.yaml"),
+    embed!("sentences", "en", "chat.yaml"),
+    embed!("sentences", "en", "dialog.yaml"),
+    embed!("sentences", "ko", "clock.yaml"),
+    embed!("sentences", "ko", "timers.yaml"),
+    embed!("sentences", "ko", "chat.yaml"),
+    embed!("sentences", "ko", "dialog.yaml"),
 ];
 
-/// (language, file name, text) of the embedded reply files.
+/// The embedded reply files.
 pub const RESPONSES: &[(&str, &str, &str)] = &[
-    (
-        "en",
-        "clock.yaml",
-        include_str!("../../../assets/intents/responses/en/clock.yaml"),
-    ),
-    (
-        "en",
-        "chat.yaml",
-        include_str!("../../../assets/intents/responses/en/chat.yaml"),
-    ),
-    (
-        "ko",
-        "clock.yaml",
-        include_str!("../../../assets/intents/responses/ko/clock.yaml"),
-    ),
-    (
-        "ko",
-        "chat.yaml",
-        include_str!("../../../assets/intents/responses/ko/chat.yaml"),
-    ),
+    embed!("responses", "en", "clock.yaml"),
+    embed!("responses", "en", "timers.yaml"),
+    embed!("responses", "en", "chat.yaml"),
+    embed!("responses", "ko", "clock.yaml"),
+    embed!("responses", "ko", "timers.yaml"),
+    embed!("responses", "ko", "chat.yaml"),
 ];
 
-/// The built-in skills, in registry order.
-pub fn skills() -> Vec<Box<dyn super::Skill>> {
+/// The built-in skills, in registry order; `db` is the state database (timers).
+pub fn skills(db: Arc<Mutex<Store>>) -> Vec<Box<dyn super::Skill>> {
     vec![
         Box::new(Clock),
+        Box::new(Timers::new(db)),
         Box::new(Help),
         Box::new(Greeting),
         Box::new(Echo),
