@@ -316,12 +316,20 @@ fn check_state(cfg: &Config) -> Check {
     match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&probe, b"ok")) {
         Ok(()) => {
             let _ = std::fs::remove_file(&probe);
+            if let Err(e) = crate::store::Store::open(&dir) {
+                return bad(
+                    "state",
+                    e.to_string(),
+                    "move the damaged sori.db away (timers in it are lost), or fix state.dir",
+                );
+            }
             let muted = crate::daemon::is_muted(cfg);
             ok(
                 "state",
                 format!(
-                    "{} writable{}",
+                    "{} writable, {} ok{}",
                     dir.display(),
+                    crate::store::FILE,
                     if muted {
                         "; MUTED (`sori mute off`)"
                     } else {
