@@ -214,7 +214,7 @@ impl Brain {
                 }
             }
             (Some(Pending::Confirm { intent }), None) => {
-                // Not a yes or no: ask again, once.
+                // Not a yes or no: ask again (the question expires after dialog::PENDING_FOR).
                 let again = self.persona.line(&lang, "didnt_catch", &[]);
                 self.dialog.set(Pending::Confirm { intent });
                 (SkillReply::confirm(again), None)
