@@ -68,11 +68,7 @@ fn main() {
     let before = rss_kb();
     let t = Instant::now();
     let persona = sori::persona::Persona::new(&Default::default()).unwrap();
-    let brain = load::builtin(
-        persona,
-        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory().unwrap())),
-    )
-    .unwrap();
+    let brain = load::builtin_in_memory(persona).unwrap();
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let mem = (rss_kb().saturating_sub(before)) as f64 / 1024.0;
     let cases = fixtures::load_dir(Path::new("tests/intents")).unwrap();

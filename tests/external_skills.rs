@@ -6,24 +6,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use common::sori;
 use sori::skill::{Brain, load};
 
-fn sori() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sori"))
-}
-
 fn brain() -> Brain {
-    let persona = sori::persona::Persona::new(&Default::default()).unwrap();
-    let mut b = load::builtin(
-        persona,
-        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory().unwrap())),
-    )
-    .unwrap();
-    b.persona.fixed = true;
-    b
+    common::test_brain()
 }
 
 fn new_skill(parent: &Path, name: &str, lang: &str) -> PathBuf {

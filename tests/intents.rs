@@ -1,20 +1,15 @@
 //! Sentence fixtures (tests/intents/<lang>/*.yaml) through the real recogniser, dialog and
 //! built-in skills, with the clock fixed by tests/intents/_fixtures.yaml.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use sori::skill::{Brain, dialog, fixtures, load};
+use sori::skill::{Brain, dialog, fixtures};
 
 fn brain() -> Brain {
-    let persona = sori::persona::Persona::new(&Default::default()).unwrap();
-    let mut b = load::builtin(
-        persona,
-        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory().unwrap())),
-    )
-    .unwrap();
-    b.responses.fixed = true;
-    b.persona.fixed = true;
+    let mut b = common::test_brain();
     let world: serde_json::Value =
         serde_norway::from_str(&std::fs::read_to_string("tests/intents/_fixtures.yaml").unwrap())
             .unwrap();

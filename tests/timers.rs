@@ -1,23 +1,12 @@
 //! Timers through the real recogniser and the state database: conversations in both
 //! languages, and timers that outlive the process that set them.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
-
-use sori::skill::{Brain, load};
-use sori::store::Store;
-
-fn brain(db: Store) -> Brain {
-    let persona = sori::persona::Persona::new(&Default::default()).unwrap();
-    let mut b = load::builtin(persona, Arc::new(Mutex::new(db))).unwrap();
-    b.responses.fixed = true;
-    b.persona.fixed = true;
-    b
-}
 
 fn ask(state: &Path, texts: &[&str]) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_sori"))
+    let out = common::sori()
         .args([
             "--set",
             &format!("state.dir=\"{}\"", state.display()),
@@ -67,7 +56,7 @@ fn a_timer_set_by_one_process_is_there_for_the_next() {
 
 #[test]
 fn timer_conversations_ask_for_what_is_missing() {
-    let mut b = brain(Store::memory().unwrap());
+    let mut b = common::test_brain();
     assert_eq!(b.ask("set a timer", None).reply, "For how long?");
     assert_eq!(
         b.ask("ninety seconds", None).reply,

@@ -113,10 +113,7 @@ pub fn run(cfg: &Config, cmd: SkillCommand) -> anyhow::Result<()> {
 
 fn test(cfg: &Config, dir: &std::path::Path) -> anyhow::Result<()> {
     let persona = sori::persona::Persona::new(&cfg.persona)?;
-    let mut brain = load::builtin(
-        persona,
-        std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory()?)),
-    )?;
+    let mut brain = load::builtin_in_memory(persona)?;
     let id = load::add_external(&mut brain, dir)?;
     brain.responses.fixed = true;
     brain.persona.fixed = true;

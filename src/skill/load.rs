@@ -61,6 +61,20 @@ pub fn builtin(
     Ok(brain)
 }
 
+/// The built-in brain with a state database that lasts as long as the process (tests,
+/// `sori skill test`, benchmarks).
+///
+/// # Errors
+/// As [`builtin`].
+pub fn builtin_in_memory(persona: crate::persona::Persona) -> Result<Brain, IntentError> {
+    let db = Store::memory().map_err(|e| IntentError::File {
+        path: "state database".into(),
+        line: 0,
+        msg: e.to_string(),
+    })?;
+    builtin(persona, Arc::new(Mutex::new(db)))
+}
+
 /// The brain `sori run` and `sori ask` use. Problems with external skills are logged and
 /// returned, never fatal.
 ///
@@ -127,11 +141,10 @@ pub fn add_home_assistant(brain: &mut Brain, dir: &Path) {
 pub fn add_external(brain: &mut Brain, dir: &Path) -> Result<String, IntentError> {
     let skill = manifest::load(dir)?;
     let (grammars, intents) = compile(&skill)?;
-    let mut responses = Vec::new();
+    // Parsed before the skill is registered, so a bad file leaves no half-added skill.
+    let mut responses = Responses::new();
     for (lang, path, text) in &skill.responses {
-        let mut r = Responses::new();
-        r.add_yaml(path, text, lang)?;
-        responses.push((lang.clone(), path.clone(), text.clone()));
+        responses.add_yaml(path, text, lang)?;
     }
     let id = skill.manifest.id.clone();
     let external = External::new(skill.manifest, PathBuf::from(&skill.dir), intents);
@@ -143,9 +156,7 @@ pub fn add_external(brain: &mut Brain, dir: &Path) -> Result<String, IntentError
             line: 0,
             msg: e.to_string(),
         })?;
-    for (lang, path, text) in responses {
-        brain.responses.add_yaml(&path, &text, &lang)?;
-    }
+    brain.responses.merge(responses);
     for g in grammars {
         brain.sources.push(Source {
             name: id.clone(),

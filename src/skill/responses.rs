@@ -82,6 +82,11 @@ impl Responses {
         Ok(())
     }
 
+    /// Takes every reply of `other` (a skill's files, parsed and checked on their own).
+    pub fn merge(&mut self, other: Responses) {
+        self.map.extend(other.map);
+    }
+
     pub fn has(&self, lang: &str, intent: &str, key: &str) -> bool {
         self.map
             .contains_key(&(lang.to_string(), intent.to_string(), key.to_string()))

@@ -25,6 +25,16 @@ pub fn sori() -> Command {
     c
 }
 
+/// The built-in skills on an in-memory state database, always with the first variant of each
+/// reply (so tests can compare replies).
+pub fn test_brain() -> sori::skill::Brain {
+    let persona = sori::persona::Persona::new(&Default::default()).unwrap();
+    let mut b = sori::skill::load::builtin_in_memory(persona).unwrap();
+    b.responses.fixed = true;
+    b.persona.fixed = true;
+    b
+}
+
 /// Models must be installed (`sori models fetch`); tests fail loudly rather than skip.
 pub fn require_models() {
     let m = repo().join("models/whisper/ggml-base-q8_0.bin");
