@@ -6,6 +6,7 @@ pub mod events;
 mod speaker;
 pub mod state;
 pub mod stop;
+mod stt_worker;
 
 use serde::Serialize;
 

@@ -1,0 +1,449 @@
+//! The listening loop as a state machine: `step(machine, input) -> (machine, effects)`, pure
+//! and deterministic (time is counted in 80 ms audio frames), unit-tested with scripted frames.
+//! The actor (`pipeline::actor`) feeds it frames and results and carries out its effects.
+
+use std::collections::VecDeque;
+
+use super::events::EventKind;
+use super::{Earcon, Reply};
+use crate::config::{ListenConfig, WakeConfig};
+use crate::stt::Transcript;
+use crate::wake::{Detection, FRAME};
+
+/// Frame length in milliseconds.
+pub const FRAME_MS: u64 = (FRAME as u64 * 1000) / crate::audio::SAMPLE_RATE as u64;
+
+/// Limits, in frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub pre_roll: usize,
+    pub trailing: usize,
+    pub min_speech: usize,
+    pub max_speech: usize,
+    pub no_speech: usize,
+    pub follow_up: usize,
+    pub refractory: u64,
+    /// Silence after which the command so far is transcribed speculatively.
+    pub speculate_after: usize,
+    /// A stop phrase is short: longer overheard speech is not checked.
+    pub stop_max: usize,
+    pub earcons: bool,
+    /// Confirm pretrained wake words by transcribing them (`wake.verify`).
+    pub verify: bool,
+    /// VAD probability that starts speech, and the lower one that keeps it going (Silero's own
+    /// hysteresis), so quiet word endings ("…is it") are not taken for silence.
+    pub vad_on: f32,
+    pub vad_off: f32,
+}
+
+/// Audio kept before a wake detection for the second-stage check (2 s: the phrase and a margin).
+const WAKE_HISTORY: usize = 25;
+
+fn frames(ms: u32) -> usize {
+    (ms as u64).div_ceil(FRAME_MS) as usize
+}
+
+impl Settings {
+    pub fn new(l: &ListenConfig, w: &WakeConfig) -> Settings {
+        Settings {
+            pre_roll: frames(l.pre_roll_ms),
+            trailing: frames(l.trailing_silence_ms).max(1),
+            min_speech: frames(l.min_speech_ms),
+            max_speech: frames(l.max_speech_ms),
+            no_speech: frames(l.no_speech_ms),
+            follow_up: frames(l.follow_up_ms),
+            refractory: frames(w.refractory_ms) as u64,
+            speculate_after: frames(240)
+                .min(frames(l.trailing_silence_ms).saturating_sub(1))
+                .max(1),
+            stop_max: frames(2000),
+            earcons: l.earcons,
+            verify: w.verify,
+            vad_on: l.vad_threshold,
+            vad_off: (l.vad_threshold - 0.15).max(0.05),
+        }
+    }
+}
+
+/// One analysed frame of microphone audio.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub samples: Vec<i16>,
+    /// Voice activity: the VAD's speech probability, 0-1.
+    pub vad: f32,
+    pub wake: Option<Detection>,
+    /// Sori was playing a sound (earcon) during this frame: its own sound is neither a wake
+    /// word nor the start of a command.
+    pub playing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Frame(Frame),
+    /// The transcript of `Effect::Transcribe`; `complete` when the command is recognisable as
+    /// it stands (an intent matched), so a speculative one may answer before the silence ends.
+    Transcribed {
+        run: u64,
+        speculative: bool,
+        result: Result<Transcript, String>,
+        complete: bool,
+    },
+    Handled {
+        run: u64,
+        result: Result<Reply, String>,
+    },
+    /// The reply finished playing (`cut`: interrupted).
+    Spoken {
+        run: u64,
+        cut: bool,
+    },
+    /// Transcript of speech overheard while Sori was speaking (`Effect::CheckStop`).
+    Overheard {
+        run: u64,
+        text: String,
+    },
+    /// The second-stage check of a wake word: `heard` is what whisper made of it.
+    Verified {
+        run: u64,
+        ok: bool,
+        heard: String,
+    },
+    Mute(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Emit {
+        run: u64,
+        kind: EventKind,
+    },
+    Earcon(Earcon),
+    Transcribe {
+        run: u64,
+        audio: Vec<i16>,
+        speculative: bool,
+    },
+    Handle {
+        run: u64,
+        transcript: Transcript,
+    },
+    Speak {
+        run: u64,
+        reply: Reply,
+    },
+    /// Stop reply speech now.
+    CutSpeech,
+    /// Transcribe a short overheard segment to see if it is a stop phrase.
+    CheckStop {
+        run: u64,
+        audio: Vec<i16>,
+    },
+    /// Confirm a wake word: transcribe `audio` and look for `key`.
+    Verify {
+        run: u64,
+        audio: Vec<i16>,
+        key: &'static str,
+    },
+}
+
+/// A speculative transcript taken during the trailing silence, valid while no new speech came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Speculation {
+    /// Length of the audio it covers.
+    pub samples: usize,
+    pub result: Option<(Transcript, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Idle,
+    /// Recording a command. `waited` counts frames since the run began (for `no_speech`).
+    Listening {
+        run: u64,
+        audio: Vec<i16>,
+        /// False while the wake phrase itself is still being spoken: its tail is not the command.
+        armed: bool,
+        waited: usize,
+        speech: usize,
+        silence: usize,
+        started: bool,
+        speculation: Option<Speculation>,
+    },
+    /// Waiting for the transcript; `speculation` (its length in samples) when the speculation
+    /// taken during the silence covers the whole command, so its result is the answer.
+    Transcribing {
+        run: u64,
+        speech_ms: u64,
+        speculation: Option<usize>,
+    },
+    Handling {
+        run: u64,
+    },
+    Speaking {
+        run: u64,
+        reply: Reply,
+        overheard: Vec<i16>,
+        overheard_speech: usize,
+        overheard_silence: usize,
+    },
+    /// After a question: waiting for speech without the wake word.
+    FollowUp {
+        run: u64,
+        left: usize,
+    },
+}
+
+/// The whole machine: current state plus what persists across runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Machine {
+    pub state: State,
+    pub settings: Settings,
+    pub muted: bool,
+    /// Frames seen since start (the clock).
+    pub frame: u64,
+    pub last_wake: Option<u64>,
+    pub next_run: u64,
+    /// Recent frames: the last `pre_roll` start the next command; all of them (2 s) hold the
+    /// wake phrase for the second-stage check.
+    pub pre_roll: VecDeque<Vec<i16>>,
+    /// A wake word waiting for its second-stage check; its run is listening meanwhile.
+    pub unverified: Option<Detection>,
+    /// The run's events held back until the check confirms the wake word, so they always
+    /// follow `WakeDetected`.
+    pub deferred: Vec<EventKind>,
+}
+
+impl Machine {
+    pub fn new(settings: Settings, muted: bool) -> Machine {
+        Machine {
+            state: State::Idle,
+            settings,
+            muted,
+            frame: 0,
+            last_wake: None,
+            next_run: 1,
+            pre_roll: VecDeque::new(),
+            unverified: None,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Stream position of the current frame's end, ms.
+    pub fn audio_ms(&self) -> u64 {
+        self.frame * FRAME_MS
+    }
+}
+
+pub use super::stop::{STOP_PHRASES, is_stop};
+
+/// A wake word this sure (sure enough to need no second check) interrupts Sori's own reply,
+/// unless the reply itself says it (`verify::may_say`). Weaker detections while Sori speaks are
+/// taken for its own voice (there is no echo cancellation) and ignored. Detections fire as soon
+/// as they cross this, so it cannot be higher.
+pub const BARGE_IN: f32 = crate::wake::verify::CONFIDENT;
+
+/// Frames kept before overheard speech starts (240 ms).
+const STOP_LEAD_FRAMES: usize = 3;
+
+/// Advances the machine by one input.
+pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
+    let (mut m, fx) = step_inner(m, input);
+    if m.unverified.is_none() {
+        return (m, fx);
+    }
+    let run = run_of(&m.state);
+    let mut out = Vec::with_capacity(fx.len());
+    for e in fx {
+        match e {
+            Effect::Emit { run: r, kind }
+                if r == run && !matches!(kind, EventKind::RunStart { .. }) =>
+            {
+                m.deferred.push(kind)
+            }
+            other => out.push(other),
+        }
+    }
+    (m, out)
+}
+
+fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
+    let mut fx = Vec::new();
+    match input {
+        Input::Frame(f) => frame(&mut m, f, &mut fx),
+        Input::Mute(on) => {
+            if m.muted != on {
+                m.muted = on;
+                fx.push(Effect::Emit {
+                    run: 0,
+                    kind: EventKind::Muted { muted: on },
+                });
+                if on && matches!(m.state, State::Listening { .. } | State::FollowUp { .. }) {
+                    let run = run_of(&m.state);
+                    end_run(&mut m, run, "stopped", &mut fx);
+                }
+            }
+        }
+        Input::Transcribed {
+            run,
+            speculative,
+            result,
+            complete,
+        } => transcribed(&mut m, run, speculative, result, complete, &mut fx),
+        Input::Handled { run, result } => {
+            if matches!(m.state, State::Handling { run: r } if r == run) {
+                match result {
+                    Ok(reply) if reply.speech.trim().is_empty() => {
+                        earcon(&m, Earcon::Done, &mut fx);
+                        end_run(&mut m, run, "answered", &mut fx);
+                    }
+                    Ok(reply) => {
+                        fx.push(Effect::Speak {
+                            run,
+                            reply: reply.clone(),
+                        });
+                        m.state = State::Speaking {
+                            run,
+                            reply,
+                            overheard: Vec::new(),
+                            overheard_speech: 0,
+                            overheard_silence: 0,
+                        };
+                    }
+                    Err(message) => fail(&mut m, run, "skill", message, &mut fx),
+                }
+            }
+        }
+        Input::Spoken { run, cut } => {
+            if let State::Speaking { run: r, reply, .. } = &m.state
+                && *r == run
+            {
+                let follow = reply.expects_answer && !cut && m.settings.follow_up > 0 && !m.muted;
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::TtsEnd { cut },
+                });
+                if follow {
+                    // The answer's pre-roll must come from after the reply, not before it.
+                    m.pre_roll.clear();
+                    m.state = State::FollowUp {
+                        run,
+                        left: m.settings.follow_up,
+                    };
+                } else {
+                    end_run(
+                        &mut m,
+                        run,
+                        if cut { "stopped" } else { "answered" },
+                        &mut fx,
+                    );
+                }
+            }
+        }
+        Input::Verified { run, ok, heard } => {
+            if run_of(&m.state) == run
+                && let Some(d) = m.unverified.take()
+            {
+                if ok {
+                    confirm_wake(&mut m, run, d, &mut fx);
+                } else {
+                    tracing::info!(name = %d.name, score = d.score, heard = %heard, "wake word not confirmed by the second stage");
+                    fx.push(Effect::Emit {
+                        run,
+                        kind: EventKind::WakeRejected {
+                            name: d.name,
+                            score: d.score,
+                            heard,
+                        },
+                    });
+                    end_run(&mut m, run, "rejected", &mut fx);
+                }
+            }
+        }
+        Input::Overheard { run, text } => {
+            if matches!(m.state, State::Speaking { run: r, .. } if r == run) && is_stop(&text) {
+                fx.push(Effect::Emit {
+                    run,
+                    kind: EventKind::StopHeard { text },
+                });
+                fx.push(Effect::CutSpeech);
+            }
+        }
+    }
+    (m, fx)
+}
+
+fn run_of(s: &State) -> u64 {
+    match s {
+        State::Idle => 0,
+        State::Listening { run, .. }
+        | State::Transcribing { run, .. }
+        | State::Handling { run }
+        | State::Speaking { run, .. }
+        | State::FollowUp { run, .. } => *run,
+    }
+}
+
+fn earcon(m: &Machine, e: Earcon, fx: &mut Vec<Effect>) {
+    if m.settings.earcons {
+        fx.push(Effect::Earcon(e));
+    }
+}
+
+fn end_run(m: &mut Machine, run: u64, outcome: &str, fx: &mut Vec<Effect>) {
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::RunEnd {
+            outcome: outcome.into(),
+        },
+    });
+    m.state = State::Idle;
+    m.unverified = None;
+    m.deferred.clear();
+}
+
+/// The wake word counts: announce it, chime, and release the events held back meanwhile.
+fn confirm_wake(m: &mut Machine, run: u64, d: Detection, fx: &mut Vec<Effect>) {
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::WakeDetected {
+            name: d.name,
+            score: d.score,
+        },
+    });
+    earcon(m, Earcon::Wake, fx);
+    fx.extend(m.deferred.drain(..).map(|kind| Effect::Emit { run, kind }));
+}
+
+fn fail(m: &mut Machine, run: u64, stage: &str, message: String, fx: &mut Vec<Effect>) {
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::Error {
+            stage: stage.into(),
+            message,
+        },
+    });
+    earcon(m, Earcon::Error, fx);
+    end_run(m, run, "error", fx);
+}
+
+fn listening(run: u64, audio: Vec<i16>, armed: bool) -> State {
+    State::Listening {
+        run,
+        audio,
+        armed,
+        waited: 0,
+        speech: 0,
+        silence: 0,
+        started: false,
+        speculation: None,
+    }
+}
+
+mod frame;
+mod transcript;
+
+use frame::frame;
+use transcript::{stt_done, transcribed};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! The STT thread: whisper runs one job at a time (commands, speculative transcripts, wake
+//! word checks, overheard stop phrases) off the async runtime and sends results back.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+
+use tokio::sync::mpsc;
+
+use super::Handler;
+use super::actor::Msg;
+use super::state::Input;
+use crate::audio::Clip;
+use crate::stt::Stt;
+
+pub(super) enum SttJob {
+    Verify {
+        run: u64,
+        audio: Vec<i16>,
+        key: &'static str,
+    },
+    Command {
+        run: u64,
+        audio: Vec<i16>,
+        speculative: bool,
+    },
+    StopCheck {
+        run: u64,
+        audio: Vec<i16>,
+    },
+}
+
+pub(super) fn spawn_stt(
+    mut stt: Box<dyn Stt>,
+    handler: Arc<Mutex<Box<dyn Handler>>>,
+    tx: mpsc::Sender<Msg>,
+) -> std_mpsc::Sender<SttJob> {
+    let (jobs, rx) = std_mpsc::channel::<SttJob>();
+    std::thread::Builder::new()
+        .name("sori-stt".into())
+        .spawn(move || {
+            let mut queue = std::collections::VecDeque::new();
+            loop {
+                if queue.is_empty() {
+                    match rx.recv() {
+                        Ok(j) => queue.push_back(j),
+                        Err(_) => return,
+                    }
+                }
+                queue.extend(rx.try_iter());
+                // A speculation followed by a newer job is stale (more speech came): skip it, as
+                // whisper runs one job at a time and stale work would delay the answer.
+                let job = queue.pop_front().expect("not empty");
+                if let SttJob::Command {
+                    run,
+                    speculative: true,
+                    ..
+                } = &job
+                    && queue.iter().any(|j| matches!(j, SttJob::Command { .. }))
+                {
+                    tracing::debug!(run, "stale speculative transcription skipped");
+                    continue;
+                }
+                match job {
+                    SttJob::Verify { run, audio, key } => {
+                        let pcm = crate::audio::i16_to_f32(&audio);
+                        // Pretrained wake words are English phrases.
+                        let (ok, heard) = match stt.transcribe_prompted(
+                            &pcm,
+                            Some("en"),
+                            &crate::wake::verify::prompt(key),
+                        ) {
+                            Ok(t) => (crate::wake::verify::heard(key, &t.text), t.text),
+                            Err(e) => {
+                                tracing::warn!(
+                                    "wake word check failed, accepting the wake word: {e}"
+                                );
+                                (true, String::new())
+                            }
+                        };
+                        if tx
+                            .blocking_send(Msg::Input(Input::Verified { run, ok, heard }))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    SttJob::Command {
+                        run,
+                        audio,
+                        speculative,
+                    } => {
+                        save_for_debugging(run, speculative, &audio);
+                        let pcm = crate::audio::i16_to_f32(&audio);
+                        let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
+                        let complete = match &result {
+                            Ok(t) => handler
+                                .lock()
+                                .map(|h| h.is_complete(&t.text))
+                                .unwrap_or(false),
+                            Err(_) => false,
+                        };
+                        if tx
+                            .blocking_send(Msg::Input(Input::Transcribed {
+                                run,
+                                speculative,
+                                result,
+                                complete,
+                            }))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    SttJob::StopCheck { run, audio } => {
+                        let pcm = crate::audio::i16_to_f32(&audio);
+                        if let Ok(t) = stt.transcribe(&pcm) {
+                            tracing::debug!(text = %t.text, "overheard while speaking");
+                            let _ = tx
+                                .blocking_send(Msg::Input(Input::Overheard { run, text: t.text }));
+                        }
+                    }
+                }
+            }
+        })
+        .expect("spawning the STT thread");
+    jobs
+}
+
+/// With `SORI_SAVE_AUDIO=DIR`, every command's audio is written there as a WAV (for tuning
+/// endpointing or reporting a misheard command).
+fn save_for_debugging(run: u64, speculative: bool, audio: &[i16]) {
+    if let Some(dir) = std::env::var_os("SORI_SAVE_AUDIO") {
+        let path = PathBuf::from(dir).join(format!(
+            "run-{run}{}.wav",
+            if speculative { "-speculative" } else { "" }
+        ));
+        let clip = Clip {
+            sample_rate: crate::audio::SAMPLE_RATE,
+            samples: audio.to_vec(),
+        };
+        if let Err(e) = crate::audio::wav::write_clip(&path, &clip) {
+            tracing::warn!("SORI_SAVE_AUDIO: {}: {e}", path.display());
+        }
+    }
+}
