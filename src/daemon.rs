@@ -129,6 +129,20 @@ pub async fn run(
         tracing::warn!(count = problems.len(), "some skills were not loaded");
     }
     tracing::info!(skills = %brain.registry.ids().join(","), "skills ready");
+    // Timers and alarms: checked now (one that ended while Sori was off is announced at
+    // start-up), then whenever the next one is due.
+    let announcements = brain.db.clone().map(|db| {
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let changed = db.lock().map(|d| d.changed()).unwrap_or_default();
+        let reminders = crate::skill::reminders::Reminders::new(db, brain.responses.clone());
+        tokio::spawn(crate::pipeline::reminders::run(
+            reminders,
+            crate::pipeline::reminders::system_clock(),
+            changed,
+            tx,
+        ));
+        rx
+    });
     let handler: Box<dyn Handler> = Box::new(brain);
     let parts = Parts {
         source,
@@ -140,11 +154,13 @@ pub async fn run(
         tts: Box::new(voices),
         mixer: audio::mixer::Mixer::from_config(cfg),
         handler,
+        announcements,
     };
     let options = Options {
         finite: opts.input.is_some(),
         realtime: !opts.fast,
         mute_file: Some(mute_file(cfg)),
+        ring_ms: u64::from(cfg.alarms.ring_seconds) * 1000,
     };
     let settings = Settings::new(&cfg.listen, &cfg.wake);
     let result = actor::run(

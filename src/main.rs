@@ -192,8 +192,33 @@ fn init_logging(level: &str, verbose: u8, quiet: bool) {
         .init();
 }
 
+/// Every `--set` in command-line order. clap keeps only the subcommand's occurrences of a
+/// global option when it is given on both sides (`sori --set a=1 run --set b=2`), so the
+/// values are read from the arguments themselves.
+fn all_sets(parsed: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--set" {
+            out.extend(args.next());
+        } else if let Some(v) = a.strip_prefix("--set=") {
+            out.push(v.to_string());
+        }
+    }
+    // Anything clap saw that the scan missed (it never should) still counts.
+    for p in parsed {
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut sets = cli.sets.clone();
+    let mut sets = all_sets(&cli.sets);
     let mut set = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             sets.push(format!("{k}={}", toml_string(v)));

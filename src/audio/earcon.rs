@@ -18,6 +18,13 @@ fn notes(e: Earcon) -> &'static [(f32, f32, f32)] {
         Earcon::Cancel => &[(784.0, 0.0, 110.0), (523.3, 80.0, 180.0)],
         // Low and dissonant-ish: "that failed".
         Earcon::Error => &[(392.0, 0.0, 150.0), (370.0, 140.0, 220.0)],
+        // Two pairs of bright beeps: a timer or alarm going off (repeated until stopped).
+        Earcon::Alarm => &[
+            (1046.5, 0.0, 130.0),
+            (1046.5, 180.0, 130.0),
+            (1318.5, 520.0, 130.0),
+            (1318.5, 700.0, 130.0),
+        ],
     }
 }
 
@@ -53,6 +60,7 @@ pub fn file_name(e: Earcon) -> &'static str {
         Earcon::Done => "done.wav",
         Earcon::Cancel => "cancel.wav",
         Earcon::Error => "error.wav",
+        Earcon::Alarm => "alarm.wav",
     }
 }
 
@@ -60,14 +68,20 @@ pub fn file_name(e: Earcon) -> &'static str {
 mod tests {
     use super::*;
 
-    const ALL: [Earcon; 4] = [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error];
+    const ALL: [Earcon; 5] = [
+        Earcon::Wake,
+        Earcon::Done,
+        Earcon::Cancel,
+        Earcon::Error,
+        Earcon::Alarm,
+    ];
 
     #[test]
     fn earcons_are_short_and_not_loud() {
         for e in ALL {
             let c = render(e);
             assert!(
-                (150..=600).contains(&c.duration_ms()),
+                (150..=900).contains(&c.duration_ms()),
                 "{e:?}: {} ms",
                 c.duration_ms()
             );

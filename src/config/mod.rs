@@ -5,10 +5,12 @@
 use std::path::{Path, PathBuf};
 
 mod listen;
+mod local;
 mod skills;
 mod speak;
 
 pub use listen::{ListenConfig, StateConfig, WakeConfig};
+pub use local::{AlarmsConfig, LocationConfig, WeatherConfig};
 use serde::{Deserialize, Serialize};
 pub use skills::SkillsConfig;
 pub use speak::{PersonaConfig, TtsConfig};
@@ -51,6 +53,9 @@ pub struct Config {
     pub tts: TtsConfig,
     pub persona: PersonaConfig,
     pub skills: SkillsConfig,
+    pub alarms: AlarmsConfig,
+    pub location: LocationConfig,
+    pub weather: WeatherConfig,
     pub log: LogConfig,
 }
 
@@ -350,6 +355,9 @@ impl Config {
                 ),
             ));
         }
+        self.alarms.validate()?;
+        self.location.validate()?;
+        self.weather.validate()?;
         let s = &self.stt;
         crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
         if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {

@@ -40,6 +40,8 @@ pub struct Parts {
     /// Volumes and ducking (shared with skills and `sori volume`).
     pub mixer: Mixer,
     pub handler: Box<dyn Handler>,
+    /// Timers and alarms going off (`pipeline::reminders`); `None`: none.
+    pub announcements: Option<mpsc::Receiver<super::Announcement>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -50,6 +52,8 @@ pub struct Options {
     pub realtime: bool,
     /// `sori mute` writes this file; it is checked about once a second.
     pub mute_file: Option<PathBuf>,
+    /// How long a timer or alarm rings unless stopped (`alarms.ring_seconds`).
+    pub ring_ms: u64,
 }
 
 /// What the run did, for `sori run --input` and tests.
@@ -141,6 +145,7 @@ pub async fn run(
         tts,
         mixer,
         handler,
+        mut announcements,
     } = parts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let quit = Arc::new(AtomicBool::new(false));
@@ -186,6 +191,11 @@ pub async fn run(
         stop.clone(),
         playing.clone(),
         tx.clone(),
+        if opts.ring_ms == 0 {
+            300_000
+        } else {
+            opts.ring_ms
+        },
     );
     let events = bus.clone();
 
@@ -202,6 +212,16 @@ pub async fn run(
         let msg = tokio::select! {
             _ = &mut shutdown => break Ok(()),
             msg = rx.recv() => match msg { Some(m) => m, None => break Ok(()) },
+            a = next_announcement(&mut announcements) => match a {
+                Some(a) => {
+                    tracing::info!(key = %a.key, "announcing");
+                    Msg::Input(Input::Announce(a))
+                }
+                None => {
+                    announcements = None;
+                    continue;
+                }
+            },
         };
         let input = match msg {
             Msg::Frame { frame, eof: e } => {
@@ -355,6 +375,16 @@ pub async fn run(
     // The listener notices `quit` within a frame; a wedged device read is abandoned, not awaited.
     let _ = tokio::task::spawn_blocking(move || listener.join()).await;
     result.map(|()| summary)
+}
+
+/// The next announcement; never resolves without a channel.
+async fn next_announcement(
+    rx: &mut Option<mpsc::Receiver<super::Announcement>>,
+) -> Option<super::Announcement> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// `sori mute` state: "1"/"0" in the file; absent means "as configured".

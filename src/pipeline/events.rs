@@ -49,6 +49,11 @@ pub enum EventKind {
     TtsEnd {
         cut: bool,
     },
+    /// Sori speaks on its own: a timer or alarm went off (`key`: `timer:3`).
+    Announce {
+        key: String,
+        speech: String,
+    },
     /// A stop phrase was heard while Sori was speaking.
     StopHeard {
         text: String,

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod events;
+pub mod reminders;
 mod speaker;
 pub mod state;
 pub mod stop;
@@ -23,6 +24,8 @@ pub enum Earcon {
     Cancel,
     /// Something failed.
     Error,
+    /// A timer or alarm going off.
+    Alarm,
 }
 
 /// What a skill answers: the words to say and whether it asked a question (then Sori listens
@@ -37,6 +40,20 @@ pub struct Reply {
     pub intent: Option<String>,
     /// What the skill asked the device to do (volume, stop …), done before speaking.
     pub action: Option<crate::skill::Action>,
+    /// An announcement that rings: the alarm sound, then the speech, repeated until stopped.
+    pub ring: bool,
+}
+
+/// Something Sori says on its own: a timer or alarm going off. Announced when the loop is
+/// idle (after the current conversation), with the alarm sound first when `ring`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Announcement {
+    /// What it is about (`timer:3`), for the event log.
+    pub key: String,
+    pub speech: String,
+    pub language: String,
+    /// Alarm sound and repetition until stopped (or `alarms.ring_seconds`).
+    pub ring: bool,
 }
 
 /// Turns a transcript into a reply. The understanding issue fills this with intents and
@@ -74,6 +91,7 @@ impl Handler for EchoHandler {
             expects_answer: false,
             intent: None,
             action: None,
+            ring: false,
         })
     }
 }

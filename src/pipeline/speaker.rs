@@ -25,6 +25,9 @@ pub(super) enum SpeakJob {
 /// How often a stop is checked while waiting for the next sentence.
 const STOP_POLL: Duration = Duration::from_millis(20);
 
+/// Silence between repetitions of a ringing announcement.
+const RING_PAUSE_MS: u64 = 1500;
+
 pub(super) fn spawn_speaker(
     mut sink: Box<dyn AudioSink>,
     synth: Synth,
@@ -32,16 +35,22 @@ pub(super) fn spawn_speaker(
     stop: Arc<AtomicBool>,
     playing: Arc<Playback>,
     tx: mpsc::Sender<Msg>,
+    ring_ms: u64,
 ) -> std_mpsc::Sender<SpeakJob> {
     let (jobs, rx) = std_mpsc::channel::<SpeakJob>();
     std::thread::Builder::new()
         .name("sori-speak".into())
         .spawn(move || {
-            let earcons: Vec<(Earcon, Clip)> =
-                [Earcon::Wake, Earcon::Done, Earcon::Cancel, Earcon::Error]
-                    .into_iter()
-                    .map(|e| (e, earcon::render(e)))
-                    .collect();
+            let earcons: Vec<(Earcon, Clip)> = [
+                Earcon::Wake,
+                Earcon::Done,
+                Earcon::Cancel,
+                Earcon::Error,
+                Earcon::Alarm,
+            ]
+            .into_iter()
+            .map(|e| (e, earcon::render(e)))
+            .collect();
             let never = AtomicBool::new(false);
             while let Ok(job) = rx.recv() {
                 playing.begin();
@@ -59,9 +68,20 @@ pub(super) fn spawn_speaker(
                         }
                         None
                     }
+                    SpeakJob::Reply { run, reply } if reply.ring => {
+                        let alarm = &earcons
+                            .iter()
+                            .find(|(k, _)| *k == Earcon::Alarm)
+                            .expect("all rendered")
+                            .1;
+                        let cut = ring(
+                            &mut *sink, &synth, &mixer, &stop, run, &reply, &tx, alarm, ring_ms,
+                        );
+                        Some(Input::Spoken { run, cut })
+                    }
                     SpeakJob::Reply { run, reply } => Some(Input::Spoken {
                         run,
-                        cut: speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx),
+                        cut: speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx).0,
                     }),
                 };
                 // Marked before the machine hears of it, so the listener's gate is already set.
@@ -77,7 +97,54 @@ pub(super) fn spawn_speaker(
     jobs
 }
 
-/// Plays one reply sentence by sentence; true if it was cut short.
+/// A timer or alarm going off: the alarm sound, the words, a pause, again, until stopped or
+/// `ring_ms` of it has played. Counted in audio played, not wall time, so a file output rings
+/// exactly as long as a speaker would. True if it was stopped.
+#[allow(clippy::too_many_arguments)]
+fn ring(
+    sink: &mut dyn AudioSink,
+    synth: &Synth,
+    mixer: &Mixer,
+    stop: &AtomicBool,
+    run: u64,
+    reply: &Reply,
+    tx: &mpsc::Sender<Msg>,
+    alarm: &Clip,
+    ring_ms: u64,
+) -> bool {
+    let pause = Clip {
+        sample_rate: alarm.sample_rate,
+        samples: vec![0; (alarm.sample_rate as u64 * RING_PAUSE_MS / 1000) as usize],
+    };
+    let mut played = 0;
+    while played < ring_ms {
+        for _ in 0..2 {
+            let mut clip = alarm.clone();
+            mixer.apply_speech_gain(&mut clip.samples);
+            match sink.play_until(&clip, stop) {
+                Ok(true) => played += clip.duration_ms(),
+                Ok(false) => return true,
+                Err(e) => {
+                    tracing::warn!("could not play the alarm sound: {e}");
+                    return false;
+                }
+            }
+        }
+        let (cut, ms) = speak(sink, synth, mixer, stop, run, reply, tx);
+        if cut {
+            return true;
+        }
+        played += ms;
+        match sink.play_until(&pause, stop) {
+            Ok(true) => played += RING_PAUSE_MS,
+            Ok(false) => return true,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// Plays one reply sentence by sentence: (cut short, ms played).
 fn speak(
     sink: &mut dyn AudioSink,
     synth: &Synth,
@@ -86,15 +153,16 @@ fn speak(
     run: u64,
     reply: &Reply,
     tx: &mpsc::Sender<Msg>,
-) -> bool {
+) -> (bool, u64) {
     let publish = |kind| {
         let _ = tx.blocking_send(Msg::Publish { run, kind });
     };
     let pieces = synth.speak(&reply.speech, &reply.language);
     let mut first = true;
+    let mut played = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
-            return true;
+            return (true, played);
         }
         let mut clip = match pieces.recv_timeout(STOP_POLL) {
             Ok(Ok(clip)) => clip,
@@ -103,10 +171,10 @@ fn speak(
                     stage: "tts".into(),
                     message: e.to_string(),
                 });
-                return false;
+                return (false, played);
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => return false,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return (false, played),
         };
         if first {
             first = false;
@@ -114,14 +182,14 @@ fn speak(
         }
         mixer.apply_speech_gain(&mut clip.samples);
         match sink.play_until(&clip, stop) {
-            Ok(true) => {}
-            Ok(false) => return true,
+            Ok(true) => played += clip.duration_ms(),
+            Ok(false) => return (true, played),
             Err(e) => {
                 publish(EventKind::Error {
                     stage: "audio".into(),
                     message: e.to_string(),
                 });
-                return false;
+                return (false, played);
             }
         }
     }

@@ -38,6 +38,8 @@ pub struct Brain {
     pub responses: Responses,
     pub persona: Persona,
     pub runtime: RuntimeLists,
+    /// The state database the built-in skills keep things in (for the reminder task).
+    pub db: Option<std::sync::Arc<std::sync::Mutex<crate::store::Store>>>,
     dialog: Dialog,
     clock: Box<dyn Fn() -> chrono::NaiveDateTime + Send>,
     clock_ms: Box<dyn Fn() -> i64 + Send>,
@@ -54,6 +56,7 @@ impl Brain {
             responses,
             persona,
             runtime: RuntimeLists::default(),
+            db: None,
             dialog: Dialog::default(),
             clock: Box::new(|| chrono::Local::now().naive_local()),
             clock_ms: Box::new(|| chrono::Utc::now().timestamp_millis()),
@@ -378,6 +381,7 @@ impl crate::pipeline::Handler for Brain {
             expects_answer: out.follow != Follow::End,
             intent: out.intent,
             action: out.action,
+            ring: false,
         })
     }
 }

@@ -26,7 +26,7 @@ pub fn builtin(
     db: Arc<Mutex<Store>>,
 ) -> Result<Brain, IntentError> {
     let mut registry = Registry::new();
-    for s in builtin::skills(db) {
+    for s in builtin::skills(db.clone()) {
         registry.add(s).map_err(|e| IntentError::File {
             path: "built-in skills".into(),
             line: 0,
@@ -42,6 +42,7 @@ pub fn builtin(
         )?;
     }
     let mut brain = Brain::new(registry, responses, persona);
+    brain.db = Some(db);
     for lang in LANGUAGES {
         let files = builtin::SENTENCES
             .iter()

@@ -18,6 +18,7 @@ pub mod fixtures;
 pub mod load;
 pub mod manifest;
 pub mod registry;
+pub mod reminders;
 pub mod responses;
 pub mod scaffold;
 pub mod timers;

@@ -42,6 +42,16 @@ pub struct Responses {
     pub fixed: bool,
 }
 
+impl Clone for Responses {
+    fn clone(&self) -> Self {
+        Responses {
+            map: self.map.clone(),
+            seed: AtomicU64::new(self.seed.load(Ordering::Relaxed)),
+            fixed: self.fixed,
+        }
+    }
+}
+
 impl Responses {
     pub fn new() -> Self {
         let seed = std::time::SystemTime::now()

@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 use thiserror::Error;
+use tokio::sync::Notify;
 
 pub const FILE: &str = "sori.db";
 
@@ -49,6 +52,9 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Woken when something scheduled changes (a timer or alarm set, moved or snoozed), so
+    /// the reminder task recomputes when to wake next.
+    changed: Arc<Notify>,
 }
 
 impl Store {
@@ -76,7 +82,11 @@ impl Store {
             .map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            changed: Arc::default(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -89,6 +99,7 @@ impl Store {
         let mut store = Store {
             conn: Connection::open_in_memory()?,
             path: PathBuf::from(":memory:"),
+            changed: Arc::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -127,6 +138,17 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What the reminder task waits on.
+    pub fn changed(&self) -> Arc<Notify> {
+        self.changed.clone()
+    }
+
+    /// Tells the reminder task that something scheduled changed. A notification with no one
+    /// waiting is kept, so none is lost.
+    pub fn touch(&self) {
+        self.changed.notify_one();
     }
 }
 

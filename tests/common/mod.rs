@@ -16,7 +16,12 @@ pub fn repo() -> PathBuf {
 pub fn sori() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sori"));
     c.env_remove("SORI_CONFIG")
-        .env("XDG_CONFIG_HOME", repo().join("target/test-no-config"));
+        .env("XDG_CONFIG_HOME", repo().join("target/test-no-config"))
+        // Never the developer's own timers and alarms; tests that keep state pass state.dir.
+        .env(
+            "XDG_STATE_HOME",
+            repo().join(format!("target/test-state/{}", std::process::id())),
+        );
     for (k, _) in std::env::vars() {
         if k.starts_with("SORI_") && k != "SORI_EVAL_DIR" {
             c.env_remove(k);

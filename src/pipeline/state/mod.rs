@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::events::EventKind;
-use super::{Earcon, Reply};
+use super::{Announcement, Earcon, Reply};
 use crate::config::{ListenConfig, WakeConfig};
 use crate::stt::Transcript;
 use crate::wake::{Detection, FRAME};
@@ -109,6 +109,8 @@ pub enum Input {
         heard: String,
     },
     Mute(bool),
+    /// A timer or alarm went off: said as soon as the loop is idle.
+    Announce(Announcement),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,6 +213,8 @@ pub struct Machine {
     /// The run's events held back until the check confirms the wake word, so they always
     /// follow `WakeDetected`.
     pub deferred: Vec<EventKind>,
+    /// Announcements waiting for the current conversation to end.
+    pub announcements: VecDeque<Announcement>,
 }
 
 impl Machine {
@@ -225,6 +229,7 @@ impl Machine {
             pre_roll: VecDeque::new(),
             unverified: None,
             deferred: Vec::new(),
+            announcements: VecDeque::new(),
         }
     }
 
@@ -247,7 +252,12 @@ const STOP_LEAD_FRAMES: usize = 3;
 
 /// Advances the machine by one input.
 pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
-    let (mut m, fx) = step_inner(m, input);
+    let (mut m, mut fx) = step_inner(m, input);
+    if matches!(m.state, State::Idle)
+        && let Some(a) = m.announcements.pop_front()
+    {
+        announce(&mut m, a, &mut fx);
+    }
     if m.unverified.is_none() {
         return (m, fx);
     }
@@ -269,6 +279,8 @@ pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
 fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
     let mut fx = Vec::new();
     match input {
+        // Queued; `step` starts it once the loop is idle.
+        Input::Announce(a) => m.announcements.push_back(a),
         Input::Frame(f) => frame(&mut m, f, &mut fx),
         Input::Mute(on) => {
             if m.muted != on {
@@ -372,6 +384,41 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
     (m, fx)
 }
 
+/// Starts a run that speaks an announcement. It is a reply like any other: a stop phrase or a
+/// confident wake word cuts it. Muting the microphone does not silence it.
+fn announce(m: &mut Machine, a: Announcement, fx: &mut Vec<Effect>) {
+    let run = m.next_run;
+    m.next_run += 1;
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::RunStart { follow_up: false },
+    });
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::Announce {
+            key: a.key,
+            speech: a.speech.clone(),
+        },
+    });
+    let reply = Reply {
+        speech: a.speech,
+        language: a.language,
+        ring: a.ring,
+        ..Reply::default()
+    };
+    fx.push(Effect::Speak {
+        run,
+        reply: reply.clone(),
+    });
+    m.state = State::Speaking {
+        run,
+        reply,
+        overheard: Vec::new(),
+        overheard_speech: 0,
+        overheard_silence: 0,
+    };
+}
+
 fn run_of(s: &State) -> u64 {
     match s {
         State::Idle => 0,
@@ -445,5 +492,7 @@ mod transcript;
 use frame::frame;
 use transcript::{stt_done, transcribed};
 
+#[cfg(test)]
+mod announce_tests;
 #[cfg(test)]
 mod tests;

@@ -2,14 +2,14 @@
 
 use super::*;
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     let mut s = Settings::new(&ListenConfig::default(), &WakeConfig::default());
     s.earcons = true;
     s.verify = false;
     s
 }
 
-fn frame(speech: bool, wake: bool) -> Input {
+pub(super) fn frame(speech: bool, wake: bool) -> Input {
     Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: if speech { 0.9 } else { 0.02 },
@@ -20,17 +20,17 @@ fn frame(speech: bool, wake: bool) -> Input {
         playing: false,
     })
 }
-fn speech() -> Input {
+pub(super) fn speech() -> Input {
     frame(true, false)
 }
-fn silence() -> Input {
+pub(super) fn silence() -> Input {
     frame(false, false)
 }
-fn wake() -> Input {
+pub(super) fn wake() -> Input {
     frame(false, true)
 }
 /// A borderline detection, below the second stage's `CONFIDENT`.
-fn weak_wake() -> Input {
+pub(super) fn weak_wake() -> Input {
     Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: 0.02,
@@ -42,7 +42,7 @@ fn weak_wake() -> Input {
     })
 }
 
-fn transcript(text: &str, audio_ms: u64) -> Transcript {
+pub(super) fn transcript(text: &str, audio_ms: u64) -> Transcript {
     Transcript {
         text: text.into(),
         language: "en".into(),
@@ -52,7 +52,10 @@ fn transcript(text: &str, audio_ms: u64) -> Transcript {
 }
 
 /// Feeds inputs, collecting every effect.
-fn feed(mut m: Machine, inputs: impl IntoIterator<Item = Input>) -> (Machine, Vec<Effect>) {
+pub(super) fn feed(
+    mut m: Machine,
+    inputs: impl IntoIterator<Item = Input>,
+) -> (Machine, Vec<Effect>) {
     let mut all = Vec::new();
     for i in inputs {
         let (next, fx) = step(m, i);
@@ -62,7 +65,7 @@ fn feed(mut m: Machine, inputs: impl IntoIterator<Item = Input>) -> (Machine, Ve
     (m, all)
 }
 
-fn kinds(fx: &[Effect]) -> Vec<String> {
+pub(super) fn kinds(fx: &[Effect]) -> Vec<String> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Emit { kind, .. } => {
@@ -74,7 +77,7 @@ fn kinds(fx: &[Effect]) -> Vec<String> {
         .collect()
 }
 
-fn outcome(fx: &[Effect]) -> Option<String> {
+pub(super) fn outcome(fx: &[Effect]) -> Option<String> {
     fx.iter().rev().find_map(|e| match e {
         Effect::Emit {
             kind: EventKind::RunEnd { outcome },
@@ -84,7 +87,7 @@ fn outcome(fx: &[Effect]) -> Option<String> {
     })
 }
 
-fn n<T: Clone>(x: T, k: usize) -> Vec<T> {
+pub(super) fn n<T: Clone>(x: T, k: usize) -> Vec<T> {
     vec![x; k]
 }
 
@@ -249,8 +252,7 @@ fn speaking(s: &Settings, expects_answer: bool) -> Machine {
         speech: "Send it?".into(),
         language: "en".into(),
         expects_answer,
-        intent: None,
-        action: None,
+        ..Default::default()
     };
     let (m, fx) = feed(
         m,

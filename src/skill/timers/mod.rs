@@ -3,6 +3,7 @@
 //! Intent and slot names are Home Assistant's (HassStartTimer with hours/minutes/seconds/name);
 //! Sori's own sentences also fill one typed `duration`.
 
+pub mod speech;
 pub mod store;
 
 use std::sync::{Arc, Mutex};
@@ -12,10 +13,17 @@ use crate::lang::en;
 use crate::skill::{Ctx, Skill, SkillError, SkillReply};
 use crate::values::{Kind, Value};
 
+pub use speech::spoken_duration;
+use speech::{label, same_name};
+
 pub const START: &str = "HassStartTimer";
 pub const STATUS: &str = "HassTimerStatus";
 pub const CANCEL: &str = "HassCancelTimer";
 pub const CANCEL_ALL: &str = "HassCancelAllTimers";
+pub const INCREASE: &str = "HassIncreaseTimer";
+pub const DECREASE: &str = "HassDecreaseTimer";
+pub const PAUSE: &str = "HassPauseTimer";
+pub const RESUME: &str = "HassUnpauseTimer";
 
 pub struct Timers {
     db: Arc<Mutex<crate::store::Store>>,
@@ -34,7 +42,10 @@ impl Timers {
             .db
             .lock()
             .map_err(|_| SkillError::Failed("state database lock poisoned".into()))?;
-        f(db.conn()).map_err(|e| SkillError::Failed(e.to_string()))
+        let out = f(db.conn()).map_err(|e| SkillError::Failed(e.to_string()));
+        // The reminder task recomputes when the next timer ends.
+        db.touch();
+        out
     }
 }
 
@@ -44,7 +55,17 @@ fn duration_s(i: &Recognized) -> Option<i64> {
     if let Some(Value::Duration(s)) = i.slot("duration") {
         return Some(*s as i64);
     }
-    let part = |k: &str| i.slot(k).and_then(Value::as_int).unwrap_or(0);
+    hms(i, "")
+}
+
+/// Home Assistant's `{prefix}hours`/`minutes`/`seconds` in seconds (`start_`: the timer's
+/// original length, which names it: "pause the 5 minute timer").
+fn hms(i: &Recognized, prefix: &str) -> Option<i64> {
+    let part = |k: &str| {
+        i.slot(&format!("{prefix}{k}"))
+            .and_then(Value::as_int)
+            .unwrap_or(0)
+    };
     let s = part("hours") * 3600 + part("minutes") * 60 + part("seconds");
     (s > 0).then_some(s)
 }
@@ -56,59 +77,30 @@ fn name_of(i: &Recognized) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// A timer's name as heard: exact, or inside an answer like "the pasta one" / "라면 거".
-fn same_name(timer: &str, heard: &str) -> bool {
-    let (t, h) = (timer.to_lowercase(), heard.to_lowercase());
-    t == h || h.split_whitespace().any(|w| w == t) || h.starts_with(&t)
-}
-
-/// "1 hour and 30 minutes" / "1시간 30분"; seconds only under ten minutes.
-pub fn spoken_duration(lang: &str, secs: i64) -> String {
-    let secs = secs.max(0);
-    let (h, m, s) = (
-        secs / 3600,
-        secs % 3600 / 60,
-        if secs < 600 { secs % 60 } else { 0 },
-    );
-    if lang == "ko" {
-        let parts: Vec<String> = [(h, "시간"), (m, "분"), (s, "초")]
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, u)| format!("{n}{u}"))
-            .collect();
-        return if parts.is_empty() {
-            "0초".into()
-        } else {
-            parts.join(" ")
-        };
-    }
-    let parts: Vec<String> = [(h, "hour"), (m, "minute"), (s, "second")]
+/// The timers a sentence means: by name, and by original length (`start_*`, or for a cancel
+/// Sori's `duration`: "cancel the 5 minute timer").
+fn chosen<'a>(timers: &'a [store::Timer], i: &Recognized) -> Vec<&'a store::Timer> {
+    let name = name_of(i);
+    let length = hms(i, "start_").or_else(|| {
+        (i.intent == CANCEL || i.intent == PAUSE || i.intent == RESUME)
+            .then(|| duration_s(i))
+            .flatten()
+    });
+    timers
         .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, u)| en::count(*n, u))
-        .collect();
-    match parts.as_slice() {
-        [] => "0 seconds".into(),
-        [one] => one.clone(),
-        [head @ .., last] => format!("{} and {last}", head.join(", ")),
-    }
+        .filter(|t| {
+            name.as_ref()
+                .is_none_or(|n| t.name.as_deref().is_some_and(|x| same_name(x, n)))
+        })
+        .filter(|t| length.is_none_or(|s| t.duration_ms / 1000 == s))
+        .collect()
 }
 
-/// "your pasta timer", "your 5 minute timer" / "라면 타이머", "5분 타이머".
-fn label(lang: &str, t: &store::Timer) -> String {
-    let secs = t.duration_ms / 1000;
-    match (&t.name, lang) {
-        (Some(n), "ko") => format!("{n} 타이머"),
-        (Some(n), _) => format!("{n} timer"),
-        (None, "ko") => format!("{} 타이머", spoken_duration("ko", secs)),
-        // "5 minute timer": the unit stays singular before a noun.
-        (None, _) => format!(
-            "{} timer",
-            spoken_duration("en", secs)
-                .replace("minutes", "minute")
-                .replace("hours", "hour")
-                .replace("seconds", "second")
-        ),
+fn count(lang: &str, n: usize) -> String {
+    if lang == "ko" {
+        format!("{n}개")
+    } else {
+        en::count(n as i64, "timer")
     }
 }
 
@@ -118,9 +110,11 @@ impl Skill for Timers {
     }
 
     fn intents(&self) -> Vec<String> {
-        [START, STATUS, CANCEL, CANCEL_ALL]
-            .map(String::from)
-            .to_vec()
+        [
+            START, STATUS, CANCEL, CANCEL_ALL, INCREASE, DECREASE, PAUSE, RESUME,
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     fn describe(&self, lang: &str) -> Option<String> {
@@ -137,7 +131,8 @@ impl Skill for Timers {
     fn handle(&mut self, i: &Recognized, ctx: &mut Ctx) -> Result<SkillReply, SkillError> {
         let lang = ctx.lang.to_string();
         let now = ctx.now_ms;
-        match i.intent.as_str() {
+        let intent = i.intent.as_str();
+        match intent {
             START => {
                 let Some(secs) = duration_s(i) else {
                     return Ok(SkillReply::ask(
@@ -156,95 +151,74 @@ impl Skill for Timers {
                 }))
             }
             STATUS => {
-                let mut timers = self.with(store::active)?;
-                if let Some(n) = name_of(i) {
-                    timers.retain(|t| t.name.as_deref().is_some_and(|x| same_name(x, &n)));
-                }
+                let timers = self.with(store::active)?;
+                let mine = chosen(&timers, i);
                 let describe = |t: &store::Timer| {
-                    (
-                        label(&lang, t),
-                        spoken_duration(&lang, t.left_ms(now) / 1000),
-                    )
-                };
-                Ok(SkillReply::say(match timers.as_slice() {
-                    [] => ctx.say(STATUS, "none", &[])?,
-                    [t] => {
-                        let (l, left) = describe(t);
-                        ctx.say(STATUS, "one", &[("label", l), ("left", left)])?
+                    let left = spoken_duration(&lang, t.left_ms(now) / 1000);
+                    match (lang.as_str(), t.ends_at_ms.is_none()) {
+                        ("ko", true) => format!("{} {left} (멈춤)", label(&lang, t)),
+                        ("ko", false) => format!("{} {left}", label(&lang, t)),
+                        (_, true) => format!("{} paused with {left} left", label(&lang, t)),
+                        (_, false) => format!("{} with {left} left", label(&lang, t)),
                     }
-                    many => {
-                        let items: Vec<String> = many
-                            .iter()
-                            .map(|t| {
-                                let (l, left) = describe(t);
-                                if lang == "ko" {
-                                    format!("{l} {left}")
-                                } else {
-                                    format!("{l} with {left} left")
-                                }
-                            })
-                            .collect();
-                        let count = if lang == "ko" {
-                            format!("{}개", many.len())
+                };
+                Ok(SkillReply::say(match mine.as_slice() {
+                    [] => ctx.say(STATUS, "none", &[])?,
+                    [t] => ctx.say(
+                        STATUS,
+                        if t.ends_at_ms.is_none() {
+                            "paused"
                         } else {
-                            en::count(many.len() as i64, "timer")
-                        };
+                            "one"
+                        },
+                        &[
+                            ("label", label(&lang, t)),
+                            ("left", spoken_duration(&lang, t.left_ms(now) / 1000)),
+                        ],
+                    )?,
+                    many => {
+                        let items: Vec<String> = many.iter().map(|t| describe(t)).collect();
                         ctx.say(
                             STATUS,
                             "many",
-                            &[("count", count), ("list", items.join(", "))],
+                            &[
+                                ("count", count(&lang, many.len())),
+                                ("list", items.join(", ")),
+                            ],
                         )?
                     }
                 }))
             }
-            CANCEL => {
+            CANCEL | INCREASE | DECREASE | PAUSE | RESUME => {
                 let timers = self.with(store::active)?;
-                let name = name_of(i);
-                let secs = duration_s(i);
-                let chosen: Vec<&store::Timer> = timers
-                    .iter()
-                    .filter(|t| {
-                        name.as_ref()
-                            .is_none_or(|n| t.name.as_deref().is_some_and(|x| same_name(x, n)))
-                    })
-                    .filter(|t| secs.is_none_or(|s| t.duration_ms / 1000 == s))
-                    .collect();
-                match (chosen.as_slice(), timers.is_empty()) {
-                    (_, true) => Ok(SkillReply::say(ctx.say(CANCEL, "none", &[])?)),
-                    ([t], _) => {
-                        self.with(|c| store::cancel(c, t.id))?;
-                        Ok(SkillReply::say(ctx.say(
+                let mine = chosen(&timers, i);
+                let t = match (mine.as_slice(), timers.is_empty()) {
+                    (_, true) => return Ok(SkillReply::say(ctx.say(STATUS, "none", &[])?)),
+                    ([t], _) => *t,
+                    ([], _) => {
+                        return Ok(SkillReply::say(ctx.say(
                             CANCEL,
-                            "done",
-                            &[("label", label(&lang, t))],
-                        )?))
+                            "not_found",
+                            &[("name", name_of(i).unwrap_or_default())],
+                        )?));
                     }
-                    ([], _) => Ok(SkillReply::say(ctx.say(
-                        CANCEL,
-                        "not_found",
-                        &[("name", name.unwrap_or_default())],
-                    )?)),
                     (many, _) => {
                         let list: Vec<String> = many.iter().map(|t| label(&lang, t)).collect();
                         let speech = ctx.say(CANCEL, "which", &[("list", list.join(", "))])?;
-                        Ok(SkillReply::ask(speech, "name", None))
+                        return Ok(SkillReply::ask(speech, "name", None));
                     }
-                }
+                };
+                self.change(intent, i, t, &lang, ctx)
             }
             CANCEL_ALL => {
                 let n = self.with(store::cancel_all)?;
                 if n == 0 {
                     return Ok(SkillReply::say(ctx.say(CANCEL_ALL, "none", &[])?));
                 }
-                let count = if lang == "ko" {
-                    format!("{n}개")
-                } else {
-                    en::count(n as i64, "timer")
-                };
                 Ok(SkillReply::say(ctx.say(
                     CANCEL_ALL,
                     "done",
-                    &[("count", count)],
+                    &[("count", count(&lang, n))],
                 )?))
             }
             other => Err(SkillError::Failed(format!("timers cannot handle {other}"))),
@@ -252,16 +226,62 @@ impl Skill for Timers {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations_are_spoken_naturally() {
-        use super::spoken_duration as d;
-        assert_eq!(d("en", 300), "5 minutes");
-        assert_eq!(d("en", 5400), "1 hour and 30 minutes");
-        assert_eq!(d("en", 250), "4 minutes and 10 seconds");
-        assert_eq!(d("en", 3601), "1 hour");
-        assert_eq!(d("ko", 5400), "1시간 30분");
-        assert_eq!(d("ko", 250), "4분 10초");
+impl Timers {
+    /// Cancels, pauses, resumes or changes the length of one timer (written before it is said).
+    fn change(
+        &self,
+        intent: &str,
+        i: &Recognized,
+        t: &store::Timer,
+        lang: &str,
+        ctx: &mut Ctx,
+    ) -> Result<SkillReply, SkillError> {
+        let now = ctx.now_ms;
+        let l = label(lang, t);
+        let speech = match intent {
+            CANCEL => {
+                self.with(|c| store::cancel(c, t.id))?;
+                ctx.say(CANCEL, "done", &[("label", l)])?
+            }
+            PAUSE => {
+                if self.with(|c| store::pause(c, t.id, now))? {
+                    ctx.say(PAUSE, "done", &[("label", l)])?
+                } else {
+                    ctx.say(PAUSE, "already", &[("label", l)])?
+                }
+            }
+            RESUME => {
+                if self.with(|c| store::resume(c, t.id, now))? {
+                    ctx.say(RESUME, "done", &[("label", l)])?
+                } else {
+                    ctx.say(RESUME, "already", &[("label", l)])?
+                }
+            }
+            _ => {
+                let Some(secs) = duration_s(i) else {
+                    return Ok(SkillReply::ask(
+                        ctx.say(intent, "ask", &[])?,
+                        "duration",
+                        Some(Kind::Duration),
+                    ));
+                };
+                let delta = if intent == DECREASE { -secs } else { secs } * 1000;
+                // Never below zero: taking more than is left makes it ring now.
+                let delta = delta.max(-t.left_ms(now));
+                let changed = self
+                    .with(|c| store::add(c, t.id, delta))?
+                    .ok_or_else(|| SkillError::Failed("the timer vanished".into()))?;
+                ctx.say(
+                    intent,
+                    "done",
+                    &[
+                        ("label", l),
+                        ("duration", spoken_duration(lang, secs)),
+                        ("left", spoken_duration(lang, changed.left_ms(now) / 1000)),
+                    ],
+                )?
+            }
+        };
+        Ok(SkillReply::say(speech))
     }
 }

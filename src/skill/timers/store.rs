@@ -115,6 +115,40 @@ pub fn cancel_all(c: &Connection) -> Result<usize, StoreError> {
     Ok(c.execute("DELETE FROM timers WHERE announced = 0", [])?)
 }
 
+/// Pauses a running timer, keeping the time left; false if it was not running.
+///
+/// # Errors
+/// Database errors.
+pub fn pause(c: &Connection, id: i64, now_ms: i64) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "UPDATE timers SET left_ms = MAX(ends_at_ms - ?2, 0), ends_at_ms = NULL WHERE id = ?1 AND ends_at_ms IS NOT NULL",
+        params![id, now_ms],
+    )? > 0)
+}
+
+/// Restarts a paused timer from the time it had left; false if it was not paused.
+///
+/// # Errors
+/// Database errors.
+pub fn resume(c: &Connection, id: i64, now_ms: i64) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "UPDATE timers SET ends_at_ms = ?2 + left_ms, left_ms = NULL WHERE id = ?1 AND ends_at_ms IS NULL",
+        params![id, now_ms],
+    )? > 0)
+}
+
+/// The soonest time an active timer ends.
+///
+/// # Errors
+/// Database errors.
+pub fn next_end(c: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(c.query_row(
+        "SELECT MIN(ends_at_ms) FROM timers WHERE announced = 0",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// Adds (or with a negative `delta_ms`, takes) time.
 ///
 /// # Errors
@@ -157,6 +191,11 @@ mod tests {
             add(c, pasta.id, 60_000).unwrap().unwrap().ends_at_ms,
             Some(661_000)
         );
+        assert!(pause(c, pasta.id, 361_000).unwrap());
+        assert!(!pause(c, pasta.id, 361_000).unwrap());
+        assert_eq!(next_end(c).unwrap(), None, "paused timers never end");
+        assert!(resume(c, pasta.id, 1_000_000).unwrap());
+        assert_eq!(next_end(c).unwrap(), Some(1_300_000));
         assert!(cancel(c, pasta.id).unwrap());
         assert!(!cancel(c, pasta.id).unwrap());
         start(c, None, "ko", 1, 0).unwrap();
