@@ -134,7 +134,8 @@ pub async fn run(
     let announcements = brain.db.clone().map(|db| {
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         let changed = db.lock().map(|d| d.changed()).unwrap_or_default();
-        let reminders = crate::skill::reminders::Reminders::new(db, brain.responses.clone());
+        let reminders =
+            crate::skill::reminders::Reminders::new(db, brain.responses.clone(), brain.zone);
         tokio::spawn(crate::pipeline::reminders::run(
             reminders,
             crate::pipeline::reminders::system_clock(),

@@ -44,7 +44,7 @@ struct Task {
 fn start(db: &Arc<Mutex<Store>>, b: &sori::skill::Brain, clock: &Clock) -> Task {
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     let changed = db.lock().unwrap().changed();
-    let r = Reminders::new(db.clone(), b.responses.clone());
+    let r = Reminders::new(db.clone(), b.responses.clone(), b.zone);
     Task {
         rx,
         handle: tokio::spawn(reminders::run(r, clock.clone(), changed, tx)),
@@ -53,9 +53,9 @@ fn start(db: &Arc<Mutex<Store>>, b: &sori::skill::Brain, clock: &Clock) -> Task 
 
 /// The next announcement and when it came (seconds since the clock started).
 async fn next(t: &mut Task, clock: &Clock) -> (Announcement, i64) {
-    let a = tokio::time::timeout(Duration::from_secs(24 * 3600), t.rx.recv())
+    let a = tokio::time::timeout(Duration::from_secs(8 * 86_400), t.rx.recv())
         .await
-        .expect("an announcement within a day")
+        .expect("an announcement within a week")
         .expect("the task is running");
     (a, (clock() - BASE_MS) / 1000)
 }
@@ -144,6 +144,50 @@ async fn timers_ring_on_time_and_survive_a_restart() {
     assert_eq!(at, before + 20 * 60, "the pending one rings on time");
     assert_eq!(a.speech, "라면 타이머가 끝났어요.");
     assert_eq!(a.language, "ko");
+}
+
+#[tokio::test(start_paused = true)]
+async fn alarms_ring_repeat_snooze_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = paused_clock(); // Thursday 07:00
+    let db = Arc::new(Mutex::new(Store::open(dir.path()).unwrap()));
+    let mut b = brain(db.clone(), clock.clone());
+    let mut task = start(&db, &b, &clock);
+    assert_eq!(
+        b.ask("set an alarm for 7:30 am", None).reply,
+        "Alarm set for 7:30 AM today."
+    );
+    assert_eq!(
+        b.ask("wake me up at 6 every weekday", None).reply,
+        "Alarm set for 6:00 AM on weekdays."
+    );
+    let (a, at) = next(&mut task, &clock).await;
+    assert_eq!(at, 30 * 60);
+    assert!(a.ring && a.speech.starts_with("It's 7:30 AM"), "{a:?}");
+    assert_eq!(
+        b.ask("snooze ten minutes", None).reply,
+        "Okay, I'll ring again in 10 minutes."
+    );
+    let (_, at) = next(&mut task, &clock).await;
+    assert_eq!(at, 40 * 60, "rang again after the snooze");
+    // The one-off is done; the weekday alarm rings on Friday at 6, then on Monday.
+    assert_eq!(
+        b.ask("what alarms do I have", None).reply,
+        "You have an alarm for 6:00 AM on weekdays."
+    );
+    let (_, at) = next(&mut task, &clock).await;
+    assert_eq!(at, 23 * 3600, "Friday 06:00");
+    drop(task.rx);
+    task.handle.await.unwrap();
+    drop(b);
+    drop(db);
+
+    let db = Arc::new(Mutex::new(Store::open(dir.path()).unwrap()));
+    let b = brain(db.clone(), clock.clone());
+    let mut task = start(&db, &b, &clock);
+    let (a, at) = next(&mut task, &clock).await;
+    assert_eq!(at, 23 * 3600 + 3 * 86_400, "Monday 06:00, after a restart");
+    assert_eq!(a.key, "alarm:2");
 }
 
 /// "hey jarvis … <command>" as one recording with `tail_ms` of silence after it.

@@ -1,8 +1,12 @@
 //! Stop phrases: what cuts Sori off mid-reply, in English and Korean.
 
 /// Words that stop Sori mid-reply, compared after lower-casing and dropping punctuation.
-pub const STOP_PHRASES: [&str; 12] = [
+pub const STOP_PHRASES: [&str; 19] = [
     "stop",
+    "stop the alarm",
+    "turn off the alarm",
+    "alarm off",
+    "stop the timer",
     "stop it",
     "stop stop",
     "be quiet",
@@ -14,6 +18,9 @@ pub const STOP_PHRASES: [&str; 12] = [
     "그만해요",
     "멈춰",
     "조용히 해",
+    "알람 꺼",
+    "알람 그만",
+    "그만 울려",
 ];
 
 /// True if `text` is just a stop phrase ("Stop.", "그만!").

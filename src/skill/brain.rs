@@ -41,7 +41,8 @@ pub struct Brain {
     /// The state database the built-in skills keep things in (for the reminder task).
     pub db: Option<std::sync::Arc<std::sync::Mutex<crate::store::Store>>>,
     dialog: Dialog,
-    clock: Box<dyn Fn() -> chrono::NaiveDateTime + Send>,
+    /// The speaker's time zone: local time for what is said, Unix ms for what is stored.
+    pub zone: super::zone::Zone,
     clock_ms: Box<dyn Fn() -> i64 + Send>,
     /// Vary replies (off in fixture tests, which accept any variant anyway).
     run: u64,
@@ -58,7 +59,7 @@ impl Brain {
             runtime: RuntimeLists::default(),
             db: None,
             dialog: Dialog::default(),
-            clock: Box::new(|| chrono::Local::now().naive_local()),
+            zone: super::zone::Zone::System,
             clock_ms: Box::new(|| chrono::Utc::now().timestamp_millis()),
             run: 0,
         }
@@ -85,11 +86,10 @@ impl Brain {
     }
 
     /// Replaces the wall clock (tests use a fixed time).
+    /// The clock is then in UTC, so the given wall time is also the local time.
     pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + Sync + 'static) {
-        let clock = std::sync::Arc::new(clock);
-        let c = clock.clone();
-        self.clock_ms = Box::new(move || c().and_utc().timestamp_millis());
-        self.clock = Box::new(move || clock());
+        self.zone = super::zone::Zone::Utc;
+        self.clock_ms = Box::new(move || clock().and_utc().timestamp_millis());
     }
 
     /// Languages some grammar covers.
@@ -321,8 +321,8 @@ impl Brain {
     /// Calls the skill for `intent`; its errors become an apology.
     fn dispatch(&mut self, lang: &str, intent: &Recognized, answer: Option<Answer>) -> SkillReply {
         let skills = self.registry.descriptions(lang);
-        let now = (self.clock)();
         let now_ms = (self.clock_ms)();
+        let now = self.zone.local(now_ms);
         let Some(skill) = self.registry.skill_for(&intent.intent) else {
             tracing::warn!(intent = %intent.intent, "no skill handles this intent");
             return SkillReply::say(self.persona.line(lang, "didnt_catch", &[]));
@@ -332,6 +332,7 @@ impl Brain {
             lang,
             now,
             now_ms,
+            zone: self.zone,
             responses: &self.responses,
             persona: &mut self.persona,
             skills: &skills,

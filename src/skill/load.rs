@@ -25,8 +25,20 @@ pub fn builtin(
     persona: crate::persona::Persona,
     db: Arc<Mutex<Store>>,
 ) -> Result<Brain, IntentError> {
+    builtin_with(persona, db, &Default::default())
+}
+
+/// [`builtin`] with the alarm settings from config.
+///
+/// # Errors
+/// As [`builtin`].
+pub fn builtin_with(
+    persona: crate::persona::Persona,
+    db: Arc<Mutex<Store>>,
+    alarms: &crate::config::AlarmsConfig,
+) -> Result<Brain, IntentError> {
     let mut registry = Registry::new();
-    for s in builtin::skills(db.clone()) {
+    for s in builtin::skills(db.clone(), alarms) {
         registry.add(s).map_err(|e| IntentError::File {
             path: "built-in skills".into(),
             line: 0,
@@ -101,7 +113,8 @@ pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
             })?
         }
     };
-    let mut brain = builtin(persona, Arc::new(Mutex::new(db)))?;
+    let mut brain = builtin_with(persona, Arc::new(Mutex::new(db)), &cfg.alarms)?;
+    brain.zone = super::zone::Zone::from_name(&cfg.location.timezone);
     for dir in manifest::discover(&cfg.skills.dirs) {
         if let Err(e) = add_external(&mut brain, &dir) {
             tracing::error!(dir = %dir.display(), "skill not loaded: {e}");

@@ -10,6 +10,7 @@
 //! - `scaffold`: `sori skill new`.
 //! - `fixtures`: sentence fixtures (`tests/intents/<lang>/*.yaml`, a skill's `tests/`).
 
+pub mod alarms;
 pub mod brain;
 pub mod builtin;
 pub mod dialog;
@@ -22,6 +23,7 @@ pub mod reminders;
 pub mod responses;
 pub mod scaffold;
 pub mod timers;
+pub mod zone;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -152,6 +154,8 @@ pub struct Ctx<'a> {
     pub now: chrono::NaiveDateTime,
     /// The same instant as Unix milliseconds (for timers, which must survive restarts).
     pub now_ms: i64,
+    /// For turning local times ("7 am tomorrow") into stored instants.
+    pub zone: zone::Zone,
     pub responses: &'a Responses,
     pub persona: &'a mut crate::persona::Persona,
     /// Every skill's id and description in `lang`, for "what can you do".

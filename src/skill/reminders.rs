@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use super::Responses;
+use super::alarms::{self, store as alarm_store};
 use super::timers::{speech, store as timers};
+use super::zone::Zone;
 use crate::pipeline::Announcement;
 use crate::store::{Store, StoreError};
 
@@ -15,6 +17,7 @@ const LATE_MS: i64 = 60_000;
 pub struct Reminders {
     db: Arc<Mutex<Store>>,
     responses: Responses,
+    zone: Zone,
 }
 
 /// What [`Reminders::poll`] found.
@@ -26,8 +29,12 @@ pub struct Poll {
 }
 
 impl Reminders {
-    pub fn new(db: Arc<Mutex<Store>>, responses: Responses) -> Self {
-        Reminders { db, responses }
+    pub fn new(db: Arc<Mutex<Store>>, responses: Responses, zone: Zone) -> Self {
+        Reminders {
+            db,
+            responses,
+            zone,
+        }
     }
 
     /// Everything due at `now_ms`, marked as announced before it is returned (an announcement
@@ -46,9 +53,45 @@ impl Reminders {
             timers::announced(&tx, t.id)?;
             due.push(self.timer_done(&t, now_ms));
         }
-        let next_ms = timers::next_end(&tx)?;
+        for a in alarm_store::due(&tx, now_ms)? {
+            alarm_store::rang(&tx, &a, now_ms, self.zone)?;
+            due.push(self.alarm_rings(&a, now_ms));
+        }
+        let next_ms = [timers::next_end(&tx)?, alarm_store::next_ring(&tx)?]
+            .into_iter()
+            .flatten()
+            .min();
         tx.commit()?;
         Ok(Poll { due, next_ms })
+    }
+
+    fn alarm_rings(&self, a: &alarm_store::Alarm, now_ms: i64) -> Announcement {
+        let lang = if a.lang == "ko" { "ko" } else { "en" };
+        let now = self.zone.local(now_ms);
+        let time = super::builtin::clock::spoken_time(
+            lang,
+            chrono::Timelike::hour(&now),
+            chrono::Timelike::minute(&now),
+        );
+        let speech = self
+            .responses
+            .render(
+                lang,
+                alarms::RING,
+                "ring",
+                &[
+                    ("time", time.clone()),
+                    ("time_is", crate::lang::ko::copula(&time)),
+                ],
+                true,
+            )
+            .unwrap_or(time);
+        Announcement {
+            key: format!("alarm:{}", a.id),
+            speech,
+            language: lang.to_string(),
+            ring: true,
+        }
     }
 
     fn timer_done(&self, t: &timers::Timer, now_ms: i64) -> Announcement {

@@ -26,6 +26,20 @@ const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL,
         announced INTEGER NOT NULL DEFAULT 0
     );",
+    // 2: alarms. `days`: bit 0 Monday … bit 6 Sunday, 0 for a one-off. `next_ms`: when it
+    // rings next (a snooze moves it); `rang_ms`: when it last rang (what "snooze" refers to).
+    "CREATE TABLE alarms (
+        id INTEGER PRIMARY KEY,
+        hour INTEGER NOT NULL,
+        minute INTEGER NOT NULL,
+        days INTEGER NOT NULL DEFAULT 0,
+        label TEXT,
+        language TEXT NOT NULL,
+        next_ms INTEGER,
+        rang_ms INTEGER,
+        snoozed INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL
+    );",
 ];
 
 #[derive(Debug, Error)]

@@ -110,7 +110,7 @@ fn day_name(lang: &str, d: Day) -> String {
     }
 }
 
-const EN_DAYS: [&str; 7] = [
+pub const EN_DAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -119,7 +119,7 @@ const EN_DAYS: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-const KO_DAYS: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
+pub const KO_DAYS: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
 const EN_MONTHS: [&str; 12] = [
     "January",
     "February",

@@ -2,14 +2,16 @@
 //! binary understands them). Timers, weather, music and messaging arrive as their own skills.
 
 mod chat;
-mod clock;
+pub mod clock;
 
 pub use chat::{Echo, Greeting, Help};
 pub use clock::Clock;
 
 use std::sync::{Arc, Mutex};
 
+use super::alarms::Alarms;
 use super::timers::Timers;
+use crate::config::AlarmsConfig;
 use crate::store::Store;
 
 /// (language, file name, text) of an embedded intent data file.
@@ -34,10 +36,12 @@ macro_rules! embed {
 pub const SENTENCES: &[(&str, &str, &str)] = &[
     embed!("sentences", "en", "clock.yaml"),
     embed!("sentences", "en", "timers.yaml"),
+    embed!("sentences", "en", "alarms.yaml"),
     embed!("sentences", "en", "chat.yaml"),
     embed!("sentences", "en", "dialog.yaml"),
     embed!("sentences", "ko", "clock.yaml"),
     embed!("sentences", "ko", "timers.yaml"),
+    embed!("sentences", "ko", "alarms.yaml"),
     embed!("sentences", "ko", "chat.yaml"),
     embed!("sentences", "ko", "dialog.yaml"),
 ];
@@ -46,17 +50,20 @@ pub const SENTENCES: &[(&str, &str, &str)] = &[
 pub const RESPONSES: &[(&str, &str, &str)] = &[
     embed!("responses", "en", "clock.yaml"),
     embed!("responses", "en", "timers.yaml"),
+    embed!("responses", "en", "alarms.yaml"),
     embed!("responses", "en", "chat.yaml"),
     embed!("responses", "ko", "clock.yaml"),
     embed!("responses", "ko", "timers.yaml"),
+    embed!("responses", "ko", "alarms.yaml"),
     embed!("responses", "ko", "chat.yaml"),
 ];
 
-/// The built-in skills, in registry order; `db` is the state database (timers).
-pub fn skills(db: Arc<Mutex<Store>>) -> Vec<Box<dyn super::Skill>> {
+/// The built-in skills, in registry order; `db` is the state database (timers, alarms).
+pub fn skills(db: Arc<Mutex<Store>>, alarms: &AlarmsConfig) -> Vec<Box<dyn super::Skill>> {
     vec![
         Box::new(Clock),
-        Box::new(Timers::new(db)),
+        Box::new(Timers::new(db.clone())),
+        Box::new(Alarms::new(db, alarms.snooze_minutes)),
         Box::new(Help),
         Box::new(Greeting),
         Box::new(Echo),
