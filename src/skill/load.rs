@@ -25,20 +25,20 @@ pub fn builtin(
     persona: crate::persona::Persona,
     db: Arc<Mutex<Store>>,
 ) -> Result<Brain, IntentError> {
-    builtin_with(persona, db, &Default::default())
+    builtin_with(persona, db, None)
 }
 
-/// [`builtin`] with the alarm settings from config.
+/// [`builtin`] with the skills' settings from `cfg` (and the network); `None`: defaults, offline.
 ///
 /// # Errors
 /// As [`builtin`].
 pub fn builtin_with(
     persona: crate::persona::Persona,
     db: Arc<Mutex<Store>>,
-    alarms: &crate::config::AlarmsConfig,
+    cfg: Option<&Config>,
 ) -> Result<Brain, IntentError> {
     let mut registry = Registry::new();
-    for s in builtin::skills(db.clone(), alarms) {
+    for s in builtin::skills(db.clone(), cfg) {
         registry.add(s).map_err(|e| IntentError::File {
             path: "built-in skills".into(),
             line: 0,
@@ -113,7 +113,7 @@ pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
             })?
         }
     };
-    let mut brain = builtin_with(persona, Arc::new(Mutex::new(db)), &cfg.alarms)?;
+    let mut brain = builtin_with(persona, Arc::new(Mutex::new(db)), Some(cfg))?;
     brain.zone = super::zone::Zone::from_name(&cfg.location.timezone);
     for dir in manifest::discover(&cfg.skills.dirs) {
         if let Err(e) = add_external(&mut brain, &dir) {

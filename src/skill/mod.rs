@@ -23,6 +23,7 @@ pub mod reminders;
 pub mod responses;
 pub mod scaffold;
 pub mod timers;
+pub mod weather;
 pub mod zone;
 
 use serde::{Deserialize, Serialize};

@@ -40,6 +40,17 @@ const MIGRATIONS: &[&str] = &[
         snoozed INTEGER NOT NULL DEFAULT 0,
         created_ms INTEGER NOT NULL
     );",
+    // 3: the weather skill's last forecast per place and unit system (answers offline), and
+    // places it has looked up (named places work offline once asked about).
+    "CREATE TABLE weather_cache (
+        key TEXT PRIMARY KEY,
+        fetched_ms INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE places (
+        query TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, Error)]
