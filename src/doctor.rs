@@ -64,6 +64,7 @@ pub fn run(
     out.extend(check_voices(cfg));
     out.extend(check_skills(cfg));
     out.push(check_state(cfg));
+    out.push(check_location(cfg));
     out.push(check_input(cfg, listen_secs));
     out.push(check_output(cfg, play));
     out
@@ -308,6 +309,24 @@ fn check_skills(cfg: &Config) -> Vec<Check> {
         });
     }
     out
+}
+
+/// Not a failure when unset (a named place still works), but said, with the fix.
+fn check_location(cfg: &Config) -> Check {
+    let l = &cfg.location;
+    let zone = if l.timezone.is_empty() {
+        "system time zone".to_string()
+    } else {
+        l.timezone.clone()
+    };
+    let detail = match (l.name.as_str(), l.has_coordinates()) {
+        ("", false) => format!(
+            "not set: weather and sunrise/sunset only for places named in the question ({zone}); set location.name = \"Your city\""
+        ),
+        (n, false) => format!("{n} (looked up by name on first use; {zone})"),
+        (n, true) => format!("{n} at {:.3}, {:.3} ({zone})", l.latitude, l.longitude),
+    };
+    ok("location", detail)
 }
 
 fn check_state(cfg: &Config) -> Check {

@@ -313,3 +313,23 @@ fn with_no_location_sori_says_how_to_set_one() {
         "It's 4:05 PM in tokyo."
     );
 }
+
+/// The daemon runs skills on tokio's blocking pool: the blocking HTTP client must work there
+/// (and be dropped there) without tripping over the runtime.
+#[test]
+fn the_skill_works_from_the_daemons_blocking_pool() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, b, _, _dir) = setup();
+    let reply = rt.block_on(async move {
+        tokio::task::spawn_blocking(move || {
+            let mut b = b;
+            let r = b.ask("what's the weather in Busan tomorrow", None).reply;
+            drop(b);
+            r
+        })
+        .await
+        .unwrap()
+    });
+    assert!(reply.starts_with("Tomorrow in Busan"), "{reply}");
+    drop(server);
+}
