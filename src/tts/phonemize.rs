@@ -5,7 +5,10 @@
 //! Sori runs espeak-ng as a separate program rather than linking libespeak-ng, so Sori itself
 //! stays MIT/Apache-2.0 (espeak-ng is GPL-3.0+).
 
-use std::process::Command;
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::sync::{LazyLock, Mutex};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -40,15 +43,66 @@ fn clause_marks(text: &str) -> Vec<&'static str> {
     marks
 }
 
+/// One espeak-ng per voice, started ahead and waiting for its text on stdin: starting the
+/// program and loading its voice data (10-40 ms here) is then off the path to the first audio.
+/// espeak-ng reads all its input before it speaks, so each process serves one sentence.
+static WARM: LazyLock<Mutex<HashMap<String, Child>>> = LazyLock::new(Mutex::default);
+
+fn spawn(voice: &str) -> std::io::Result<Child> {
+    Command::new("espeak-ng")
+        .args(["-q", "--ipa", "-v", voice])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+}
+
+/// Starts a process for `voice` if none is waiting (when a voice loads).
+pub fn prewarm(voice: &str) {
+    let mut warm = WARM.lock().unwrap_or_else(|p| p.into_inner());
+    if !warm.contains_key(voice)
+        && let Ok(c) = spawn(voice)
+    {
+        warm.insert(voice.to_string(), c);
+    }
+}
+
+/// A ready process for `voice` (or a new one), and the next one started in its place.
+fn take(voice: &str) -> std::io::Result<Child> {
+    let mut warm = WARM.lock().unwrap_or_else(|p| p.into_inner());
+    let ready = warm
+        .remove(voice)
+        // One that died meanwhile (killed, out of memory) is replaced, not used.
+        .map(|mut c| match c.try_wait() {
+            Ok(None) => Ok(c),
+            _ => spawn(voice),
+        });
+    let child = match ready {
+        Some(c) => c?,
+        None => spawn(voice)?,
+    };
+    if let Ok(next) = spawn(voice) {
+        warm.insert(voice.to_string(), next);
+    }
+    Ok(child)
+}
+
 /// Phonemes of one sentence for espeak-ng voice `voice` (e.g. `en-us`).
 ///
 /// # Errors
 /// `TtsError::Missing` when espeak-ng is not installed, `TtsError::Failed` when it fails.
 pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
-    let out = Command::new("espeak-ng")
-        .args(["-q", "--ipa", "-v", voice, "--", text])
-        .output()
-        .map_err(|e| TtsError::Missing(e.to_string()))?;
+    let mut child = take(voice).map_err(|e| TtsError::Missing(e.to_string()))?;
+    // One line: espeak-ng reads stdin to its end; a newline inside would only split a clause.
+    let line = text.replace(['\n', '\r'], " ");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(line.as_bytes())
+            .map_err(|e| TtsError::Failed(format!("espeak-ng: {e}")))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| TtsError::Failed(format!("espeak-ng: {e}")))?;
     if !out.status.success() {
         return Err(TtsError::Failed(format!(
             "espeak-ng: {}",
@@ -111,5 +165,18 @@ mod tests {
         }
         let p = phonemize("Hello world, this is Sori.", "en-us").unwrap();
         assert!(p.contains("wˈɜːld, ") && p.ends_with("i."), "{p}");
+        // Through the warm process (stdin), exactly what the text as an argument gives.
+        for text in [
+            "Hello world, this is Sori.",
+            "It's 7:05 AM. Time to get up!",
+        ] {
+            let arg = Command::new("espeak-ng")
+                .args(["-q", "--ipa", "-v", "en-us", "--", text])
+                .output()
+                .unwrap();
+            let expected = join_clauses(&String::from_utf8_lossy(&arg.stdout), &clause_marks(text));
+            assert_eq!(phonemize(text, "en-us").unwrap(), expected);
+        }
+        assert!(phonemize("안녕하세요.", "ko").unwrap().ends_with('.'));
     }
 }

@@ -102,6 +102,8 @@ impl Piper {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // The voice's phonemizer starts now, so the first reply does not wait for it.
+        phonemize::prewarm(&cfg.espeak.voice);
         Ok(Piper {
             session,
             ids,
