@@ -170,6 +170,11 @@ async fn alarms_ring_repeat_snooze_and_survive_a_restart() {
     );
     let (_, at) = next(&mut task, &clock).await;
     assert_eq!(at, 40 * 60, "rang again after the snooze");
+    // Said while (or just after) it rings, "turn off the alarm" stops the ringing and keeps
+    // the weekday alarm.
+    let off = b.ask("turn off the alarm", None);
+    assert_eq!(off.reply, "Okay, alarm off.");
+    assert_eq!(off.action, Some(sori::skill::Action::Stop));
     // The one-off is done; the weekday alarm rings on Friday at 6, then on Monday.
     assert_eq!(
         b.ask("what alarms do I have", None).reply,

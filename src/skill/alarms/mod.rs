@@ -238,6 +238,16 @@ impl Skill for Alarms {
                 }))
             }
             CANCEL => {
+                // "Turn off the alarm" just after it rang stops the ringing; a repeating alarm
+                // stays for its next day.
+                if time.is_none()
+                    && self
+                        .with(|c| store::last_rung(c, now_ms, super::timers::RING_WINDOW_MS))?
+                        .is_some()
+                {
+                    return Ok(SkillReply::say(ctx.say(CANCEL, "stopped", &[])?)
+                        .with_action(crate::skill::Action::Stop));
+                }
                 let all = self.with(store::upcoming)?;
                 let chosen: Vec<&store::Alarm> = all
                     .iter()

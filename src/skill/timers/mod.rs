@@ -25,6 +25,9 @@ pub const DECREASE: &str = "HassDecreaseTimer";
 pub const PAUSE: &str = "HassPauseTimer";
 pub const RESUME: &str = "HassUnpauseTimer";
 
+/// How long after a timer or alarm went off "stop"/"cancel" refers to its ringing.
+pub const RING_WINDOW_MS: i64 = 10 * 60_000;
+
 pub struct Timers {
     db: Arc<Mutex<crate::store::Store>>,
 }
@@ -193,6 +196,14 @@ impl Skill for Timers {
                 let timers = self.with(store::active)?;
                 let mine = chosen(&timers, i);
                 let t = match (mine.as_slice(), timers.is_empty()) {
+                    // "Stop the timer" just after one went off: the ringing is what is meant.
+                    (_, true)
+                        if intent == CANCEL
+                            && self.with(|c| store::recently_rung(c, now, RING_WINDOW_MS))? =>
+                    {
+                        return Ok(SkillReply::say(ctx.say(CANCEL, "stopped", &[])?)
+                            .with_action(crate::skill::Action::Stop));
+                    }
                     (_, true) => return Ok(SkillReply::say(ctx.say(STATUS, "none", &[])?)),
                     ([t], _) => *t,
                     ([], _) => {

@@ -99,6 +99,18 @@ pub fn announced(c: &Connection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A timer that went off within `within_ms` (so "stop the timer" means the ringing).
+///
+/// # Errors
+/// Database errors.
+pub fn recently_rung(c: &Connection, now_ms: i64, within_ms: i64) -> Result<bool, StoreError> {
+    Ok(c.query_row(
+        "SELECT COUNT(*) FROM timers WHERE announced = 1 AND ends_at_ms BETWEEN ?1 AND ?2",
+        params![now_ms - within_ms, now_ms],
+        |r| r.get::<_, i64>(0),
+    )? > 0)
+}
+
 /// Removes a timer; false if it was already gone.
 ///
 /// # Errors
