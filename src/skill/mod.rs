@@ -181,6 +181,23 @@ impl Ctx<'_> {
     }
 }
 
+/// Runs `f` on the state database for a skill, then wakes the reminder task (something
+/// scheduled may have changed).
+///
+/// # Errors
+/// The database failed (the skill must then not say it did anything).
+pub(crate) fn in_db<T>(
+    db: &std::sync::Mutex<crate::store::Store>,
+    f: impl FnOnce(&rusqlite::Connection) -> Result<T, crate::store::StoreError>,
+) -> Result<T, SkillError> {
+    let mut db = db
+        .lock()
+        .map_err(|_| SkillError::Failed("state database lock poisoned".into()))?;
+    let out = f(db.conn()).map_err(|e| SkillError::Failed(e.to_string()));
+    db.touch();
+    out
+}
+
 #[derive(Debug, Error)]
 pub enum SkillError {
     #[error("no reply \"{key}\" for intent {intent} in language {lang}")]

@@ -308,19 +308,7 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
                         earcon(&m, Earcon::Done, &mut fx);
                         end_run(&mut m, run, "answered", &mut fx);
                     }
-                    Ok(reply) => {
-                        fx.push(Effect::Speak {
-                            run,
-                            reply: reply.clone(),
-                        });
-                        m.state = State::Speaking {
-                            run,
-                            reply,
-                            overheard: Vec::new(),
-                            overheard_speech: 0,
-                            overheard_silence: 0,
-                        };
-                    }
+                    Ok(reply) => speak(&mut m, run, reply, &mut fx),
                     Err(message) => fail(&mut m, run, "skill", message, &mut fx),
                 }
             }
@@ -406,6 +394,11 @@ fn announce(m: &mut Machine, a: Announcement, fx: &mut Vec<Effect>) {
         ring: a.ring,
         ..Reply::default()
     };
+    speak(m, run, reply, fx);
+}
+
+/// Says `reply`, listening meanwhile for a stop phrase.
+fn speak(m: &mut Machine, run: u64, reply: Reply, fx: &mut Vec<Effect>) {
     fx.push(Effect::Speak {
         run,
         reply: reply.clone(),

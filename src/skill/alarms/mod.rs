@@ -42,13 +42,7 @@ impl Alarms {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, crate::store::StoreError>,
     ) -> Result<T, SkillError> {
-        let mut db = self
-            .db
-            .lock()
-            .map_err(|_| SkillError::Failed("state database lock poisoned".into()))?;
-        let out = f(db.conn()).map_err(|e| SkillError::Failed(e.to_string()));
-        db.touch();
-        out
+        crate::skill::in_db(&self.db, f)
     }
 }
 
