@@ -31,6 +31,7 @@ pub mod doctor;
 pub mod intent;
 pub mod lang;
 pub mod models;
+pub mod music;
 pub mod net;
 pub mod onnx;
 pub mod persona;

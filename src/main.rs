@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::skill::SkillCommand,
     },
+    /// The music library: scan `music.dirs`, search it.
+    Music {
+        #[command(subcommand)]
+        command: cli::music::MusicCommand,
+    },
     /// Show or set the speaker volume of a running Sori (persists across restarts).
     Volume {
         /// 0-100, up, down, mute (music only), unmute, or show.
@@ -352,6 +357,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Say(args) => cli::say::say(&cfg, args),
         Command::Ask(args) => cli::skill::ask(&cfg, args),
         Command::Skill { command } => cli::skill::run(&cfg, command),
+        Command::Music { command } => cli::music::run(&cfg, command),
         Command::Volume { level } => cli::say::volume(&cfg, level),
     }
 }

@@ -1,3 +1,4 @@
+pub mod music;
 pub mod say;
 pub mod skill;
 pub mod wakeword;

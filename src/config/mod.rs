@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 
 mod listen;
 mod local;
+mod music;
 mod skills;
 mod speak;
 
 pub use listen::{ListenConfig, StateConfig, WakeConfig};
 pub use local::{AlarmsConfig, LocationConfig, WeatherConfig};
+pub use music::MusicConfig;
 use serde::{Deserialize, Serialize};
 pub use skills::SkillsConfig;
 pub use speak::{PersonaConfig, TtsConfig};
@@ -56,6 +58,7 @@ pub struct Config {
     pub alarms: AlarmsConfig,
     pub location: LocationConfig,
     pub weather: WeatherConfig,
+    pub music: MusicConfig,
     pub log: LogConfig,
 }
 

@@ -51,6 +51,38 @@ const MIGRATIONS: &[&str] = &[
         query TEXT PRIMARY KEY,
         body TEXT NOT NULL
     );",
+    // 4: the music library, with full-text search kept in step by triggers. `mtime` (Unix ms)
+    // and `size` tell a rescan which files changed.
+    "CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        mtime INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        artist TEXT,
+        album TEXT,
+        genre TEXT,
+        track_no INTEGER,
+        duration_ms INTEGER
+    );
+    CREATE VIRTUAL TABLE tracks_fts USING fts5(
+        title, artist, album, genre,
+        content = 'tracks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER tracks_ai AFTER INSERT ON tracks BEGIN
+        INSERT INTO tracks_fts (rowid, title, artist, album, genre)
+        VALUES (new.id, new.title, new.artist, new.album, new.genre);
+    END;
+    CREATE TRIGGER tracks_ad AFTER DELETE ON tracks BEGIN
+        INSERT INTO tracks_fts (tracks_fts, rowid, title, artist, album, genre)
+        VALUES ('delete', old.id, old.title, old.artist, old.album, old.genre);
+    END;
+    CREATE TRIGGER tracks_au AFTER UPDATE ON tracks BEGIN
+        INSERT INTO tracks_fts (tracks_fts, rowid, title, artist, album, genre)
+        VALUES ('delete', old.id, old.title, old.artist, old.album, old.genre);
+        INSERT INTO tracks_fts (rowid, title, artist, album, genre)
+        VALUES (new.id, new.title, new.artist, new.album, new.genre);
+    END;",
 ];
 
 #[derive(Debug, Error)]
