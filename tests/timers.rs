@@ -57,6 +57,13 @@ fn a_timer_set_by_one_process_is_there_for_the_next() {
 #[test]
 fn timer_conversations_ask_for_what_is_missing() {
     let mut b = common::test_brain();
+    // A fixed clock: "3 minutes left" must not become "2 minutes 59 seconds" on a slow machine.
+    b.set_clock(|| {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(7, 5, 0)
+            .unwrap()
+    });
     assert_eq!(b.ask("set a timer", None).reply, "For how long?");
     assert_eq!(
         b.ask("ninety seconds", None).reply,
