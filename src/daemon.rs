@@ -122,8 +122,16 @@ pub async fn run(
         Some(path) => Some(events_writer(&bus, path)?),
         None => None,
     };
+    let mixer = audio::mixer::Mixer::from_config(cfg);
+    let (db, problems) =
+        crate::skill::load::open_db(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
+    let player = crate::music::open_player(cfg, db.clone(), &mixer);
+    if cfg.music.backend == "local" && cfg.music.scan_on_start && !cfg.music.dirs.is_empty() {
+        scan_music(cfg);
+    }
     let (brain, problems) =
-        crate::skill::load::from_config(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
+        crate::skill::load::from_config_with(cfg, db, Some(player.clone()), problems)
+            .map_err(|e| DaemonError::Input(e.to_string()))?;
     // A broken external skill is logged (by the loader) and left out; the rest keep working.
     if !problems.is_empty() {
         tracing::warn!(count = problems.len(), "some skills were not loaded");
@@ -153,8 +161,9 @@ pub async fn run(
         vad: Box::new(vad),
         stt: Box::new(stt),
         tts: Box::new(voices),
-        mixer: audio::mixer::Mixer::from_config(cfg),
+        mixer,
         handler,
+        player: Some(player),
         announcements,
     };
     let options = Options {
@@ -178,6 +187,34 @@ pub async fn run(
         let _ = w.await;
     }
     result.map_err(DaemonError::Input)
+}
+
+/// Brings the music library up to date in the background (only changed files are read); the
+/// music skill picks up new names on its next sentence.
+/// The scan has its own connection, so the brain and the reminder task are never kept waiting
+/// on the shared one.
+fn scan_music(cfg: &Config) {
+    let dirs = cfg.music.dir_paths();
+    let state = cfg.state_dir();
+    let _ = std::thread::Builder::new()
+        .name("sori-music-scan".into())
+        .spawn(move || {
+            let mut db = match crate::store::Store::open(&state) {
+                Ok(db) => db,
+                Err(e) => return tracing::warn!("music library not scanned: {e}"),
+            };
+            match crate::music::library::scan(db.conn(), &dirs, |_, _| {}) {
+                Ok(r) => tracing::info!(
+                    added = r.added,
+                    updated = r.updated,
+                    removed = r.removed,
+                    unchanged = r.unchanged,
+                    failed = r.failed.len(),
+                    "music library scanned"
+                ),
+                Err(e) => tracing::warn!("music library not scanned: {e}"),
+            }
+        });
 }
 
 fn events_writer(bus: &Bus, path: &Path) -> Result<tokio::task::JoinHandle<()>, DaemonError> {

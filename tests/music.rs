@@ -79,7 +79,7 @@ fn scan_search_and_rescan_incrementally() {
     let mut store = Store::memory().unwrap();
     let c = store.conn();
     let mut ticks = 0;
-    let r = scan(c, &[music.clone()], |_, _| ticks += 1).unwrap();
+    let r = scan(c, std::slice::from_ref(&music), |_, _| ticks += 1).unwrap();
     assert_eq!(
         (r.added, r.updated, r.removed, r.unchanged),
         (3, 0, 0, 0),
@@ -115,7 +115,7 @@ fn scan_search_and_rescan_incrementally() {
     assert_eq!(names(c, "artist").unwrap(), ["Miles Davis", "방탄소년단"]);
 
     // Nothing changed: nothing is read again.
-    let r = scan(c, &[music.clone()], |_, _| {}).unwrap();
+    let r = scan(c, std::slice::from_ref(&music), |_, _| {}).unwrap();
     assert_eq!((r.added, r.updated, r.removed, r.unchanged), (0, 0, 0, 3));
     // One retagged, one deleted, one new.
     std::thread::sleep(std::time::Duration::from_millis(20));

@@ -98,6 +98,8 @@ struct Inner {
     /// Modification time of `file` when last read, to notice `sori volume`.
     seen: Option<std::time::SystemTime>,
     music: Option<MusicChannel>,
+    /// Told the music gain whenever it changes (a music server with its own volume: MPD).
+    hook: Option<Box<dyn Fn(f32) + Send>>,
 }
 
 /// A handle to the mixer state, shared by the speaker thread, the actor and skills.
@@ -148,6 +150,7 @@ impl Mixer {
                 file,
                 seen,
                 music: None,
+                hook: None,
             })),
         }
     }
@@ -172,6 +175,13 @@ impl Mixer {
         let (_, g) = channel_gains(i.volume, i.ducked, i.duck_level);
         music.set_gain(g);
         i.music = Some(music);
+    }
+
+    /// Calls `hook` with the music gain now and whenever it changes (ducking, volume, mute).
+    pub fn on_music_gain(&self, hook: Box<dyn Fn(f32) + Send>) {
+        let mut i = self.lock();
+        hook(channel_gains(i.volume, i.ducked, i.duck_level).1);
+        i.hook = Some(hook);
     }
 
     pub fn music(&self) -> Option<MusicChannel> {
@@ -244,8 +254,12 @@ impl Mixer {
     }
 
     fn apply(i: &Inner) {
+        let g = channel_gains(i.volume, i.ducked, i.duck_level).1;
         if let Some(m) = &i.music {
-            m.set_gain(channel_gains(i.volume, i.ducked, i.duck_level).1);
+            m.set_gain(g);
+        }
+        if let Some(h) = &i.hook {
+            h(g);
         }
     }
 

@@ -20,6 +20,9 @@ pub struct AskArgs {
     /// Also load the external skill in this directory (repeatable; adds to skills.dirs).
     #[arg(long = "skill", value_name = "DIR")]
     pub skills: Vec<PathBuf>,
+    /// Only say what would be done: don't change the volume or drive MPD.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn ask(cfg: &Config, args: AskArgs) -> anyhow::Result<()> {
@@ -27,12 +30,23 @@ pub fn ask(cfg: &Config, args: AskArgs) -> anyhow::Result<()> {
     cfg.skills
         .dirs
         .extend(args.skills.iter().map(|p| p.display().to_string()));
-    let (mut brain, problems) = load::from_config(&cfg)?;
+    let (db, problems) = load::open_db(&cfg)?;
+    // MPD is reachable from here, so music commands drive it as they would by voice; the
+    // built-in player lives in `sori run`.
+    let player = (cfg.music.backend == "mpd").then(|| {
+        std::sync::Arc::new(sori::music::mpd::Mpd::new(cfg.music.mpd.clone()))
+            as sori::music::SharedPlayer
+    });
+    let (mut brain, problems) = load::from_config_with(&cfg, db, player.clone(), problems)?;
     for p in &problems {
         eprintln!("warning: {p}");
     }
+    let mixer = sori::audio::mixer::Mixer::from_config(&cfg);
     for text in &args.text {
         let out = brain.ask(text, args.lang.as_deref());
+        if let (Some(a), false) = (&out.action, args.dry_run) {
+            act(a, &mixer, player.as_deref())?;
+        }
         if args.json {
             println!("{}", serde_json::to_string(&out)?);
         } else {
@@ -47,6 +61,24 @@ pub fn ask(cfg: &Config, args: AskArgs) -> anyhow::Result<()> {
                 eprintln!("action: {}", serde_json::to_string(a)?);
             }
             println!("{}", out.reply);
+        }
+    }
+    Ok(())
+}
+
+/// Does what a skill asked, where `sori ask` can: the volume (a running Sori picks it up) and
+/// an MPD server.
+fn act(
+    a: &sori::skill::Action,
+    mixer: &sori::audio::mixer::Mixer,
+    player: Option<&dyn sori::music::Player>,
+) -> anyhow::Result<()> {
+    if let Some(change) = a.volume_change() {
+        mixer.change(change)?;
+    } else if let Some(c) = sori::music::Command::from_action(a) {
+        match player {
+            Some(p) => p.command(c).context("music")?,
+            None => eprintln!("note: music plays in `sori run`; this only shows what it would do"),
         }
     }
     Ok(())

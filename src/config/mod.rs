@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 mod listen;
 mod local;
-mod music;
+pub mod music;
 mod skills;
 mod speak;
 
@@ -361,6 +361,7 @@ impl Config {
         self.alarms.validate()?;
         self.location.validate()?;
         self.weather.validate()?;
+        self.music.validate()?;
         let s = &self.stt;
         crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
         if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {

@@ -100,7 +100,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Brings the index up to date with `dirs`, in one transaction. `progress(done, total)` is
+/// Files indexed per transaction.
+pub const BATCH: usize = 200;
+
+/// Brings the index up to date with `dirs`, committing every [`BATCH`] files so a long first
+/// scan never holds the database from timers and alarms for long. `progress(done, total)` is
 /// called as files are looked at.
 ///
 /// # Errors
@@ -115,10 +119,14 @@ pub fn scan(
         walk(d, &mut files);
     }
     let mut report = ScanReport::default();
-    let tx = c.transaction()?;
+    let mut tx = c.transaction()?;
     let mut seen = HashSet::new();
     for (i, path) in files.iter().enumerate() {
         progress(i + 1, files.len());
+        if i > 0 && i % BATCH == 0 {
+            tx.commit()?;
+            tx = c.transaction()?;
+        }
         let key = path.to_string_lossy().into_owned();
         let Ok(meta) = std::fs::metadata(path) else {
             continue;
@@ -271,4 +279,41 @@ pub fn names(c: &Connection, field: &str) -> Result<Vec<String>, StoreError> {
 /// Database errors.
 pub fn count(c: &Connection) -> Result<i64, StoreError> {
     Ok(c.query_row("SELECT COUNT(*) FROM tracks", [], |r| r.get(0))?)
+}
+
+/// Up to `limit` tracks in random order ("play some music").
+///
+/// # Errors
+/// Database errors.
+pub fn sample(c: &Connection, limit: usize) -> Result<Vec<Track>, StoreError> {
+    let mut s = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM tracks t ORDER BY random() LIMIT ?1"
+    ))?;
+    let rows = s
+        .query_map([limit as i64], row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Tracks whose genre contains any of `words` (any case), in random order ("something
+/// relaxing" looks for ambient, classical, jazz, …).
+///
+/// # Errors
+/// Database errors.
+pub fn with_genres(c: &Connection, words: &[&str], limit: usize) -> Result<Vec<Track>, StoreError> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cond = vec!["t.genre LIKE ? ESCAPE '\\'"; words.len()].join(" OR ");
+    let mut s = c.prepare(&format!(
+        "SELECT {COLUMNS} FROM tracks t WHERE {cond} ORDER BY random() LIMIT {limit}"
+    ))?;
+    let pats: Vec<String> = words
+        .iter()
+        .map(|w| format!("%{}%", w.replace('%', "\\%").replace('_', "\\_")))
+        .collect();
+    let rows = s
+        .query_map(rusqlite::params_from_iter(pats), row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }

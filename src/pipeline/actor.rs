@@ -40,6 +40,8 @@ pub struct Parts {
     /// Volumes and ducking (shared with skills and `sori volume`).
     pub mixer: Mixer,
     pub handler: Box<dyn Handler>,
+    /// The music player skills' music actions go to; `None`: music actions are logged only.
+    pub player: Option<crate::music::SharedPlayer>,
     /// Timers and alarms going off (`pipeline::reminders`); `None`: none.
     pub announcements: Option<mpsc::Receiver<super::Announcement>>,
 }
@@ -145,6 +147,7 @@ pub async fn run(
         tts,
         mixer,
         handler,
+        player,
         mut announcements,
     } = parts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
@@ -294,7 +297,8 @@ pub async fn run(
                     let _ = stt_tx.send(SttJob::StopCheck { run, audio });
                 }
                 Effect::Handle { run, transcript } => {
-                    let (handler, tx, mixer) = (handler.clone(), tx.clone(), mixer.clone());
+                    let (handler, tx, mixer, player) =
+                        (handler.clone(), tx.clone(), mixer.clone(), player.clone());
                     tokio::task::spawn_blocking(move || {
                         let result = handler
                             .lock()
@@ -302,7 +306,7 @@ pub async fn run(
                             .and_then(|mut h| h.handle(&transcript));
                         if let Ok(r) = &result {
                             if let Some(a) = &r.action {
-                                perform(a, &mixer);
+                                perform(a, &mixer, player.as_deref());
                             }
                             let _ = tx.blocking_send(Msg::Publish {
                                 run,
@@ -518,8 +522,13 @@ fn listen(
     }
 }
 
-/// Carries out what a skill asked for. Music actions wait for the music skill.
-fn perform(action: &crate::skill::Action, mixer: &Mixer) {
+/// Carries out what a skill asked for: volume on the mixer, music on the player (in a
+/// blocking task: an MPD server answers over the network).
+fn perform(
+    action: &crate::skill::Action,
+    mixer: &Mixer,
+    player: Option<&dyn crate::music::Player>,
+) {
     if let Some(change) = action.volume_change() {
         match mixer.change(change) {
             Ok(v) => tracing::info!(level = v.level, muted = v.muted, "volume changed by voice"),
@@ -527,10 +536,13 @@ fn perform(action: &crate::skill::Action, mixer: &Mixer) {
         }
         return;
     }
-    match action {
-        // The reply itself is empty; stopping speech is the loop's stop path. Music stops
-        // when the music skill lands.
-        crate::skill::Action::Stop => tracing::info!("stop by voice"),
-        other => tracing::info!(action = ?other, "no player for this action yet"),
+    match (crate::music::Command::from_action(action), player) {
+        (Some(c), Some(p)) => {
+            if let Err(e) = p.command(c) {
+                tracing::warn!("music: {e}");
+            }
+        }
+        (Some(_), None) => tracing::info!(action = ?action, "no music player here"),
+        (None, _) => tracing::info!(action = ?action, "action"),
     }
 }

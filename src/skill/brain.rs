@@ -85,6 +85,14 @@ impl Brain {
         names
     }
 
+    /// Takes in the run-time lists (library names, contacts) skills changed.
+    pub fn refresh_lists(&mut self) {
+        for (name, items) in self.registry.changed_lists() {
+            tracing::debug!(list = %name, names = items.len(), "run-time list updated");
+            self.runtime.set(&name, items);
+        }
+    }
+
     /// Replaces the wall clock (tests use a fixed time).
     /// The clock is then in UTC, so the given wall time is also the local time.
     pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + Sync + 'static) {
@@ -143,6 +151,7 @@ impl Brain {
             _ => crate::lang::detect(text).to_string(),
         };
         self.run += 1;
+        self.refresh_lists();
         let rec = self.recognize(text, &lang);
         let (reply, shown) = match (self.dialog.pending().cloned(), rec) {
             (_, Some(r)) if r.intent == dialog::CANCEL => {

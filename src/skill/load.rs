@@ -37,8 +37,21 @@ pub fn builtin_with(
     db: Arc<Mutex<Store>>,
     cfg: Option<&Config>,
 ) -> Result<Brain, IntentError> {
+    builtin_with_player(persona, db, cfg, None)
+}
+
+/// [`builtin_with`], with the daemon's music player.
+///
+/// # Errors
+/// As [`builtin`].
+pub fn builtin_with_player(
+    persona: crate::persona::Persona,
+    db: Arc<Mutex<Store>>,
+    cfg: Option<&Config>,
+    player: Option<crate::music::SharedPlayer>,
+) -> Result<Brain, IntentError> {
     let mut registry = Registry::new();
-    for s in builtin::skills(db.clone(), cfg) {
+    for s in builtin::skills(db.clone(), cfg, player) {
         registry.add(s).map_err(|e| IntentError::File {
             path: "built-in skills".into(),
             line: 0,
@@ -71,6 +84,7 @@ pub fn builtin_with(
             grammar: Grammar::build(lang, &files, &|_| true)?,
         });
     }
+    brain.refresh_lists();
     Ok(brain)
 }
 
@@ -94,11 +108,15 @@ pub fn builtin_in_memory(persona: crate::persona::Persona) -> Result<Brain, Inte
 /// # Errors
 /// Only built-in data errors.
 pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
-    let persona = crate::persona::Persona::new(&cfg.persona).map_err(|e| IntentError::File {
-        path: "persona".into(),
-        line: 0,
-        msg: e.to_string(),
-    })?;
+    let (db, problems) = open_db(cfg)?;
+    from_config_with(cfg, db, None, problems)
+}
+
+/// The state database for `cfg`, or (with the problem reported) one in memory.
+///
+/// # Errors
+/// Only if SQLite cannot even make a database in memory.
+pub fn open_db(cfg: &Config) -> Result<(Arc<Mutex<Store>>, Vec<String>), IntentError> {
     let mut problems = Vec::new();
     let db = match Store::open(&cfg.state_dir()) {
         Ok(s) => s,
@@ -113,7 +131,25 @@ pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
             })?
         }
     };
-    let mut brain = builtin_with(persona, Arc::new(Mutex::new(db)), Some(cfg))?;
+    Ok((Arc::new(Mutex::new(db)), problems))
+}
+
+/// [`from_config`] on an open state database, with the daemon's music player.
+///
+/// # Errors
+/// Only built-in data errors.
+pub fn from_config_with(
+    cfg: &Config,
+    db: Arc<Mutex<Store>>,
+    player: Option<crate::music::SharedPlayer>,
+    mut problems: Vec<String>,
+) -> Result<(Brain, Vec<String>), IntentError> {
+    let persona = crate::persona::Persona::new(&cfg.persona).map_err(|e| IntentError::File {
+        path: "persona".into(),
+        line: 0,
+        msg: e.to_string(),
+    })?;
+    let mut brain = builtin_with_player(persona, db, Some(cfg), player)?;
     brain.zone = super::zone::Zone::from_name(&cfg.location.timezone);
     for dir in manifest::discover(&cfg.skills.dirs) {
         if let Err(e) = add_external(&mut brain, &dir) {

@@ -18,6 +18,7 @@ pub mod external;
 pub mod fixtures;
 pub mod load;
 pub mod manifest;
+pub mod music;
 pub mod registry;
 pub mod reminders;
 pub mod responses;
@@ -51,7 +52,11 @@ pub enum Action {
     Resume,
     Next,
     Previous,
-    /// Play something a music skill found.
+    /// Start the current track again.
+    Restart,
+    /// Shuffle what is left in the queue.
+    Shuffle,
+    /// Play something a music skill found: `{"items": [...], "shuffle": bool}`.
     Play {
         what: serde_json::Value,
     },
@@ -216,6 +221,9 @@ pub enum SkillError {
     Failed(String),
 }
 
+/// A run-time list: its name and `(spoken form, value)` pairs.
+pub type RuntimeList = (String, Vec<(String, String)>);
+
 /// A skill. Handlers are synchronous and quick; slow work belongs in a thread the skill owns.
 pub trait Skill: Send {
     fn id(&self) -> &str;
@@ -231,4 +239,11 @@ pub trait Skill: Send {
     /// # Errors
     /// Any failure; the user hears an apology and the log gets the error.
     fn handle(&mut self, intent: &Recognized, ctx: &mut Ctx) -> Result<SkillReply, SkillError>;
+
+    /// Run-time lists for its sentences (`fuzzy: true` lists: artists, contacts), as
+    /// `(list, [(spoken form, value)])`, when they changed since the last call; `None`: no
+    /// change. The brain asks before each sentence.
+    fn lists(&mut self) -> Option<Vec<RuntimeList>> {
+        None
+    }
 }

@@ -59,6 +59,15 @@ impl Registry {
         self.skills.get_mut(i)
     }
 
+    /// Run-time lists the skills changed since last asked.
+    pub fn changed_lists(&mut self) -> Vec<super::RuntimeList> {
+        self.skills
+            .iter_mut()
+            .filter_map(|s| s.lists())
+            .flatten()
+            .collect()
+    }
+
     pub fn serves(&self, intent: &str) -> bool {
         self.by_intent.contains_key(intent)
     }

@@ -83,6 +83,11 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO tracks_fts (rowid, title, artist, album, genre)
         VALUES (new.id, new.title, new.artist, new.album, new.genre);
     END;",
+    // 5: the music player's queue, current track and position (JSON), so a restart resumes.
+    "CREATE TABLE music_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        queue TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, Error)]

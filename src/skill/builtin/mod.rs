@@ -1,5 +1,5 @@
 //! The skills built into the binary, and their sentence and reply files (embedded, so a bare
-//! binary understands them). Timers, weather, music and messaging arrive as their own skills.
+//! binary understands them). Timers, alarms, weather and music are skills of their own.
 
 mod chat;
 pub mod clock;
@@ -10,6 +10,7 @@ pub use clock::Clock;
 use std::sync::{Arc, Mutex};
 
 use super::alarms::Alarms;
+use super::music::Music;
 use super::timers::Timers;
 use super::weather::Weather;
 use crate::config::Config;
@@ -39,12 +40,14 @@ pub const SENTENCES: &[(&str, &str, &str)] = &[
     embed!("sentences", "en", "timers.yaml"),
     embed!("sentences", "en", "alarms.yaml"),
     embed!("sentences", "en", "weather.yaml"),
+    embed!("sentences", "en", "music.yaml"),
     embed!("sentences", "en", "chat.yaml"),
     embed!("sentences", "en", "dialog.yaml"),
     embed!("sentences", "ko", "clock.yaml"),
     embed!("sentences", "ko", "timers.yaml"),
     embed!("sentences", "ko", "alarms.yaml"),
     embed!("sentences", "ko", "weather.yaml"),
+    embed!("sentences", "ko", "music.yaml"),
     embed!("sentences", "ko", "chat.yaml"),
     embed!("sentences", "ko", "dialog.yaml"),
 ];
@@ -55,24 +58,34 @@ pub const RESPONSES: &[(&str, &str, &str)] = &[
     embed!("responses", "en", "timers.yaml"),
     embed!("responses", "en", "alarms.yaml"),
     embed!("responses", "en", "weather.yaml"),
+    embed!("responses", "en", "music.yaml"),
     embed!("responses", "en", "chat.yaml"),
     embed!("responses", "ko", "clock.yaml"),
     embed!("responses", "ko", "timers.yaml"),
     embed!("responses", "ko", "alarms.yaml"),
     embed!("responses", "ko", "weather.yaml"),
+    embed!("responses", "ko", "music.yaml"),
     embed!("responses", "ko", "chat.yaml"),
 ];
 
 /// The built-in skills, in registry order; `db` is the state database (timers, alarms, the
-/// weather cache). With no config, defaults and no network.
-pub fn skills(db: Arc<Mutex<Store>>, cfg: Option<&Config>) -> Vec<Box<dyn super::Skill>> {
+/// weather cache, the music library). With no config, defaults and no network. `player`: the
+/// daemon's music player, for "what's playing?".
+pub fn skills(
+    db: Arc<Mutex<Store>>,
+    cfg: Option<&Config>,
+    player: Option<crate::music::SharedPlayer>,
+) -> Vec<Box<dyn super::Skill>> {
     let default = Config::default();
     let c = cfg.unwrap_or(&default);
+    let (catalog, server) = crate::music::catalog_for(c, db.clone());
+    let music = Music::new(catalog, player.or(server), db.clone(), c, cfg.is_some());
     vec![
         Box::new(Clock),
         Box::new(Timers::new(db.clone())),
         Box::new(Alarms::new(db.clone(), c.alarms.snooze_minutes)),
         Box::new(Weather::new(db, c, cfg.is_some())),
+        Box::new(music),
         Box::new(Help),
         Box::new(Greeting),
         Box::new(Echo),
