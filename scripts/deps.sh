@@ -3,12 +3,13 @@
 #   scripts/deps.sh          build + run: compiler tools for whisper.cpp, ALSA headers, espeak-ng, sox
 #   scripts/deps.sh --test   also what the tests use: PulseAudio (virtual mic/speaker),
 #                            systemd (systemd-analyze checks the unit), python3-venv (hassil
-#                            for the differential intent test)
+#                            for the differential intent test), mpd and sox's MP3 encoder
+#                            (the music tests)
 set -euo pipefail
 
 pkgs=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng alsa-utils sox ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins systemd python3-venv)
+  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins systemd python3-venv mpd libsox-fmt-mp3)
 fi
 
 missing=()

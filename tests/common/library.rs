@@ -1,0 +1,124 @@
+//! A music library written at test time: sine tones encoded by sox (MP3, FLAC, Ogg Vorbis,
+//! WAV) and tagged with lofty. Nothing copyrighted is committed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lofty::config::WriteOptions;
+use lofty::file::TaggedFileExt;
+use lofty::tag::{Accessor, Tag, TagExt};
+
+pub struct Song<'a> {
+    pub file: &'a str,
+    pub hz: u32,
+    pub seconds: f32,
+    pub title: &'a str,
+    pub artist: &'a str,
+    pub album: &'a str,
+    pub genre: &'a str,
+    pub track: u32,
+}
+
+/// Encodes a stereo tone at half scale into `path` (format from its extension) and tags it.
+pub fn write_song(dir: &Path, s: &Song) -> PathBuf {
+    let path = dir.join(s.file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let st = Command::new("sox")
+        .args(["-n", "-r", "44100", "-c", "2"])
+        .arg(&path)
+        .args([
+            "synth",
+            &s.seconds.to_string(),
+            "sine",
+            &s.hz.to_string(),
+            "vol",
+            "0.5",
+        ])
+        .status()
+        .expect("sox is not installed: run scripts/deps.sh --test");
+    assert!(
+        st.success(),
+        "sox could not write {} (MP3 needs libsox-fmt-mp3)",
+        path.display()
+    );
+    let mut f = lofty::read_from_path(&path).unwrap();
+    if f.primary_tag().is_none() {
+        let kind = f.primary_tag_type();
+        f.insert_tag(Tag::new(kind));
+    }
+    let tag = f.primary_tag_mut().unwrap();
+    tag.set_title(s.title.into());
+    tag.set_artist(s.artist.into());
+    tag.set_album(s.album.into());
+    tag.set_genre(s.genre.into());
+    tag.set_track(s.track);
+    tag.save_to_path(&path, WriteOptions::default()).unwrap();
+    path
+}
+
+/// The usual test library: one song per format, 440/550/660/770 Hz.
+pub fn standard(dir: &Path, seconds: f32) -> Vec<PathBuf> {
+    [
+        Song {
+            file: "tones/summer/01 Blue Sky.mp3",
+            hz: 440,
+            seconds,
+            title: "Blue Sky",
+            artist: "The Tones",
+            album: "Summer Tapes",
+            genre: "Pop",
+            track: 1,
+        },
+        Song {
+            file: "tones/summer/02 Night Drive.flac",
+            hz: 660,
+            seconds,
+            title: "Night Drive",
+            artist: "The Tones",
+            album: "Summer Tapes",
+            genre: "Pop",
+            track: 2,
+        },
+        Song {
+            file: "mina/Rainy Piano.ogg",
+            hz: 550,
+            seconds,
+            title: "Rainy Piano",
+            artist: "Mina Park",
+            album: "Quiet Rooms",
+            genre: "Classical",
+            track: 1,
+        },
+        Song {
+            file: "iu/밤편지.wav",
+            hz: 770,
+            seconds,
+            title: "밤편지",
+            artist: "아이유",
+            album: "팔레트",
+            genre: "Ballad",
+            track: 1,
+        },
+    ]
+    .iter()
+    .map(|s| write_song(dir, s))
+    .collect()
+}
+
+/// Power of `hz` in `samples` (Goertzel), as an amplitude (a full-scale sine gives ~1).
+pub fn tone_level(samples: &[f32], rate: u32, hz: f32) -> f32 {
+    let n = samples.len() as f32;
+    if n == 0.0 {
+        return 0.0;
+    }
+    let w = std::f32::consts::TAU * hz / rate as f32;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f32, 0.0f32);
+    for &x in samples {
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    2.0 * power.max(0.0).sqrt() / n
+}
