@@ -65,6 +65,7 @@ pub fn run(
     out.extend(check_skills(cfg));
     out.push(check_state(cfg));
     out.push(check_location(cfg));
+    out.push(check_music(cfg));
     out.push(check_input(cfg, listen_secs));
     out.push(check_output(cfg, play));
     out
@@ -327,6 +328,68 @@ fn check_location(cfg: &Config) -> Check {
         (n, true) => format!("{n} at {:.3}, {:.3} ({zone})", l.latitude, l.longitude),
     };
     ok("location", detail)
+}
+
+/// MPD reachable, or the music folders there and indexed.
+fn check_music(cfg: &Config) -> Check {
+    let m = &cfg.music;
+    if m.backend == "mpd" {
+        return match crate::music::mpd::Conn::open(&m.mpd).and_then(|mut c| c.run("stats")) {
+            Ok(stats) => {
+                let songs = stats
+                    .iter()
+                    .find(|(k, _)| k == "songs")
+                    .map_or("?", |(_, v)| v.as_str());
+                ok(
+                    "music",
+                    format!("MPD at {}:{}, {songs} songs", m.mpd.host, m.mpd.port),
+                )
+            }
+            Err(e) => bad(
+                "music",
+                e.to_string(),
+                "start MPD (`systemctl start mpd`), or fix music.mpd.host/port/password",
+            ),
+        };
+    }
+    if m.dirs.is_empty() {
+        return ok(
+            "music",
+            "no music folders; set music.dirs = [\"/path/to/Music\"] to play your own",
+        );
+    }
+    if let Some(d) = m.dir_paths().into_iter().find(|d| !d.is_dir()) {
+        return bad(
+            "music",
+            format!("{} is not a directory", d.display()),
+            "fix music.dirs, or mount the drive the music is on",
+        );
+    }
+    let count = crate::store::Store::open(&cfg.state_dir())
+        .ok()
+        .and_then(|mut s| crate::music::library::count(s.conn()).ok())
+        .unwrap_or(0);
+    let stations = if m.stations.is_empty() {
+        String::new()
+    } else {
+        format!(", {} radio stations", m.stations.len())
+    };
+    if count == 0 {
+        return ok(
+            "music",
+            format!(
+                "{} folders, not scanned yet (`sori music scan`){stations}",
+                m.dirs.len()
+            ),
+        );
+    }
+    ok(
+        "music",
+        format!(
+            "{count} tracks indexed in {} folders{stations}",
+            m.dirs.len()
+        ),
+    )
 }
 
 fn check_state(cfg: &Config) -> Check {

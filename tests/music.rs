@@ -206,3 +206,69 @@ fn sori_music_scans_the_configured_folders_and_searches_them() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("music.dirs"));
 }
+
+/// MP3, FLAC, Ogg Vorbis and WAV (encoded by sox, tagged by lofty) are indexed with their tags
+/// and decode with the player's decoder.
+#[test]
+fn every_format_is_indexed_and_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = common::library::standard(dir.path(), 1.0);
+    let mut store = Store::memory().unwrap();
+    let r = scan(store.conn(), &[dir.path().to_path_buf()], |_, _| {}).unwrap();
+    assert_eq!((r.added, r.failed.len()), (4, 0), "{r:?}");
+    for p in &paths {
+        let t = read_tags(p).unwrap();
+        assert!(
+            (900..=1200).contains(&t.duration_ms.unwrap_or(0)),
+            "{}: {t:?}",
+            p.display()
+        );
+        let d = rodio::Decoder::try_from(std::fs::File::open(p).unwrap()).unwrap();
+        let n = d.count();
+        // One second of stereo at 44.1 kHz (MP3 adds a little padding).
+        assert!((80_000..=100_000).contains(&n), "{}: {n} samples", p.display());
+    }
+    let titles: Vec<String> = by(store.conn(), "artist", "the tones")
+        .unwrap()
+        .into_iter()
+        .map(|t| t.title)
+        .collect();
+    assert_eq!(titles, ["Blue Sky", "Night Drive"]);
+}
+
+/// Names from the scanned library feed the fuzzy lists: misheard titles still find the song,
+/// in both languages, and `sori ask` shows what would play.
+#[test]
+fn misheard_names_find_the_song() {
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music");
+    common::library::standard(&music, 1.0);
+    let state = dir.path().join("state");
+    let set = [
+        "--set".to_string(),
+        format!("music.dirs=[\"{}\"]", music.display()),
+        "--set".to_string(),
+        format!("state.dir=\"{}\"", state.display()),
+    ];
+    common::run_ok(common::sori().args(["music", "scan"]).args(&set));
+    let out = common::run_ok(
+        common::sori()
+            .args(["ask", "--json"])
+            .args(&set)
+            .args(["play nite drive", "밤 편지 틀어 줘", "play some classical"]),
+    );
+    let turns: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(turns[0]["slots"]["title"]["value"], "Night Drive", "{turns:#?}");
+    let items = &turns[0]["action"]["what"]["items"];
+    assert!(
+        items[0]["uri"].as_str().unwrap().ends_with("02 Night Drive.flac"),
+        "{items}"
+    );
+    assert_eq!(turns[1]["slots"]["title"]["value"], "밤편지", "{turns:#?}");
+    assert!(turns[1]["reply"].as_str().unwrap().contains("밤편지"));
+    assert_eq!(turns[2]["slots"]["genre"]["value"], "Classical", "{turns:#?}");
+    assert_eq!(turns[2]["action"]["what"]["items"][0]["title"], "Rainy Piano");
+}

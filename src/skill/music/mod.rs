@@ -52,6 +52,8 @@ pub struct Music {
     stale: Arc<AtomicBool>,
     /// The catalog's version when the lists were last built.
     seen: Option<String>,
+    /// When to try loading the names again after the catalog failed.
+    retry_at: Option<std::time::Instant>,
     updating: Arc<AtomicBool>,
 }
 
@@ -73,6 +75,7 @@ impl Music {
             online,
             stale: Arc::new(AtomicBool::new(true)),
             seen: None,
+            retry_at: None,
             updating: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -254,20 +257,29 @@ impl Skill for Music {
     fn lists(&mut self) -> Option<Vec<crate::skill::RuntimeList>> {
         let version = self.catalog.version();
         let changed = version.is_some() && version != self.seen;
-        if !self.stale.swap(false, Ordering::SeqCst) && !changed {
+        let retry = self
+            .retry_at
+            .is_some_and(|t| std::time::Instant::now() >= t);
+        if !self.stale.swap(false, Ordering::SeqCst) && !changed && !retry {
             return None;
         }
+        self.retry_at = None;
         self.seen = version;
         let mut out = Vec::new();
         for (list, field) in LISTS {
-            let names = self.catalog.names(field).unwrap_or_else(|e| {
-                tracing::warn!("music names not loaded: {e}");
-                Vec::new()
-            });
-            out.push((
-                list.to_string(),
-                names.into_iter().map(|n| (n.clone(), n)).collect(),
-            ));
+            match self.catalog.names(field) {
+                Ok(names) => out.push((
+                    list.to_string(),
+                    names.into_iter().map(|n| (n.clone(), n)).collect(),
+                )),
+                Err(e) => {
+                    // MPD down: try again a minute later rather than on every sentence.
+                    tracing::warn!("music names not loaded (retrying in a minute): {e}");
+                    self.retry_at =
+                        Some(std::time::Instant::now() + std::time::Duration::from_secs(60));
+                    break;
+                }
+            }
         }
         out.push((
             "music_station".to_string(),
