@@ -335,3 +335,12 @@ fn a_yes_no_question_gets_its_answer_in_either_language() {
     // With no question open, "yes" means nothing.
     assert_eq!(b.ask("yes", None).intent, None);
 }
+
+#[test]
+fn library_names_become_speech_recognition_hints() {
+    use sori::pipeline::Handler;
+    let b = brain();
+    let h = b.hints();
+    assert!(h.contains("The Tones") && h.contains("아이유"), "{h}");
+    assert!(h.len() <= 200, "{h}");
+}

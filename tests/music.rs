@@ -226,7 +226,11 @@ fn every_format_is_indexed_and_decodes() {
         let d = rodio::Decoder::try_from(std::fs::File::open(p).unwrap()).unwrap();
         let n = d.count();
         // One second of stereo at 44.1 kHz (MP3 adds a little padding).
-        assert!((80_000..=100_000).contains(&n), "{}: {n} samples", p.display());
+        assert!(
+            (80_000..=100_000).contains(&n),
+            "{}: {n} samples",
+            p.display()
+        );
     }
     let titles: Vec<String> = by(store.conn(), "artist", "the tones")
         .unwrap()
@@ -251,24 +255,35 @@ fn misheard_names_find_the_song() {
         format!("state.dir=\"{}\"", state.display()),
     ];
     common::run_ok(common::sori().args(["music", "scan"]).args(&set));
-    let out = common::run_ok(
-        common::sori()
-            .args(["ask", "--json"])
-            .args(&set)
-            .args(["play nite drive", "밤 편지 틀어 줘", "play some classical"]),
-    );
+    let out = common::run_ok(common::sori().args(["ask", "--json"]).args(&set).args([
+        "play nite drive",
+        "밤 편지 틀어 줘",
+        "play some classical",
+    ]));
     let turns: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(turns[0]["slots"]["title"]["value"], "Night Drive", "{turns:#?}");
+    assert_eq!(
+        turns[0]["slots"]["title"]["value"], "Night Drive",
+        "{turns:#?}"
+    );
     let items = &turns[0]["action"]["what"]["items"];
     assert!(
-        items[0]["uri"].as_str().unwrap().ends_with("02 Night Drive.flac"),
+        items[0]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("02 Night Drive.flac"),
         "{items}"
     );
     assert_eq!(turns[1]["slots"]["title"]["value"], "밤편지", "{turns:#?}");
     assert!(turns[1]["reply"].as_str().unwrap().contains("밤편지"));
-    assert_eq!(turns[2]["slots"]["genre"]["value"], "Classical", "{turns:#?}");
-    assert_eq!(turns[2]["action"]["what"]["items"][0]["title"], "Rainy Piano");
+    assert_eq!(
+        turns[2]["slots"]["genre"]["value"], "Classical",
+        "{turns:#?}"
+    );
+    assert_eq!(
+        turns[2]["action"]["what"]["items"][0]["title"],
+        "Rainy Piano"
+    );
 }

@@ -68,6 +68,12 @@ pub trait Handler: Send {
     /// # Errors
     /// A message for the `Error` event; the user hears the error earcon.
     fn handle(&mut self, transcript: &Transcript) -> Result<Reply, String>;
+
+    /// Names worth biasing speech recognition toward (artists, albums, contacts), as a short
+    /// prompt; empty: none.
+    fn hints(&self) -> String {
+        String::new()
+    }
 }
 
 /// Until intents land: repeats what it heard, in the persona's words, which makes the whole

@@ -90,6 +90,9 @@ pub(super) fn spawn_stt(
                         speculative,
                     } => {
                         save_for_debugging(run, speculative, &audio);
+                        if let Ok(h) = handler.lock() {
+                            stt.set_hints(&h.hints());
+                        }
                         let pcm = crate::audio::i16_to_f32(&audio);
                         let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
                         let complete = match &result {

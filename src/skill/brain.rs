@@ -38,6 +38,9 @@ pub struct Brain {
     pub responses: Responses,
     pub persona: Persona,
     pub runtime: RuntimeLists,
+    /// Give run-time names to speech recognition as hints (off when `stt.initial_prompt` is
+    /// set: the user's prompt wins).
+    pub stt_hints: bool,
     /// The state database the built-in skills keep things in (for the reminder task).
     pub db: Option<std::sync::Arc<std::sync::Mutex<crate::store::Store>>>,
     dialog: Dialog,
@@ -57,6 +60,7 @@ impl Brain {
             responses,
             persona,
             runtime: RuntimeLists::default(),
+            stt_hints: true,
             db: None,
             dialog: Dialog::default(),
             zone: super::zone::Zone::System,
@@ -372,7 +376,41 @@ impl Brain {
     }
 }
 
+/// At most this much of a prompt: whisper's prompt is short, and a long one slows decoding.
+const HINT_CHARS: usize = 200;
+
 impl crate::pipeline::Handler for Brain {
+    /// Names from the run-time lists, smallest lists first (artists and albums before the many
+    /// titles), up to [`HINT_CHARS`].
+    fn hints(&self) -> String {
+        if !self.stt_hints {
+            return String::new();
+        }
+        let mut lists: Vec<Vec<&str>> = self
+            .runtime
+            .names()
+            .filter_map(|n| self.runtime.get(n))
+            .map(|e| e.iter().map(|x| x.spoken.as_str()).collect::<Vec<_>>())
+            .filter(|v| !v.is_empty())
+            .collect();
+        lists.sort_by_key(Vec::len);
+        let mut out = String::new();
+        let mut seen = std::collections::HashSet::new();
+        for name in lists.into_iter().flatten() {
+            if !seen.insert(name) {
+                continue;
+            }
+            if out.len() + name.len() + 2 > HINT_CHARS {
+                break;
+            }
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(name);
+        }
+        out
+    }
+
     fn is_complete(&self, text: &str) -> bool {
         let lang = crate::lang::detect(text);
         self.recognize(text, lang).is_some_and(|r| !r.open_ended)

@@ -151,6 +151,7 @@ pub fn from_config_with(
     })?;
     let mut brain = builtin_with_player(persona, db, Some(cfg), player)?;
     brain.zone = super::zone::Zone::from_name(&cfg.location.timezone);
+    brain.stt_hints = cfg.stt.initial_prompt.is_empty();
     for dir in manifest::discover(&cfg.skills.dirs) {
         if let Err(e) = add_external(&mut brain, &dir) {
             tracing::error!(dir = %dir.display(), "skill not loaded: {e}");

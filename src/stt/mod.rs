@@ -49,6 +49,12 @@ pub trait Stt: Send {
         self.transcribe(pcm)
     }
 
+    /// Names the speaker is likely to say (artists, contacts), to bias recognition toward
+    /// them when no `stt.initial_prompt` is configured. Empty: none.
+    fn set_hints(&mut self, hints: &str) {
+        let _ = hints;
+    }
+
     /// Transcribes with a decoder prompt instead of the configured one (the wake word check).
     ///
     /// # Errors

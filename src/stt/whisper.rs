@@ -65,6 +65,8 @@ pub struct WhisperStt {
     /// How long loading took, for benchmarks and `sori doctor`.
     pub load_ms: u64,
     multilingual: bool,
+    /// Likely names, used as the prompt when none is configured.
+    hints: String,
 }
 
 impl WhisperStt {
@@ -89,6 +91,7 @@ impl WhisperStt {
             opts,
             load_ms: 0,
             multilingual,
+            hints: String::new(),
         };
         // The first run allocates whisper's compute buffers; pay for it now, not on the first
         // command.
@@ -131,6 +134,8 @@ impl WhisperStt {
         p.set_max_tokens((16.0 + secs * 10.0) as i32);
         if !self.opts.initial_prompt.is_empty() {
             p.set_initial_prompt(&self.opts.initial_prompt);
+        } else if !self.hints.is_empty() {
+            p.set_initial_prompt(&self.hints);
         }
         // whisper.cpp wants at least 1 s; pad short clips with silence.
         let padded;
@@ -160,6 +165,12 @@ impl WhisperStt {
 impl super::Stt for WhisperStt {
     fn transcribe(&mut self, pcm: &[f32]) -> Result<Transcript, SttError> {
         self.transcribe_in(pcm, None)
+    }
+
+    fn set_hints(&mut self, hints: &str) {
+        if hints != self.hints {
+            self.hints = hints.to_string();
+        }
     }
 
     fn transcribe_prompted(
