@@ -233,7 +233,8 @@ fn main() {
     cfg.music.dirs = vec![music.display().to_string()];
     let db = Arc::new(Mutex::new(sori::store::Store::open(&state).unwrap()));
     let t = Instant::now();
-    let (mut brain, _) = sori::skill::load::from_config_with(&cfg, db, None, vec![]).unwrap();
+    let (mut brain, _) =
+        sori::skill::load::from_config_with(&cfg, db, Default::default(), vec![]).unwrap();
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let lists_kb = rss_kb().saturating_sub(before);
     let mut fuzzy = Vec::new();

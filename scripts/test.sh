@@ -13,5 +13,8 @@ target/release/sori models fetch
 echo "==> installing hassil for the differential intent test"
 SORI_HASSIL_PYTHON=$(scripts/hassil.sh)
 export SORI_HASSIL_PYTHON
+echo "==> installing the Python test servers (SMTP)"
+SORI_SERVERS_PYTHON=$(scripts/pyservers.sh)
+export SORI_SERVERS_PYTHON
 echo "==> running tests"
 cargo test --release --locked -- --test-threads=2 "$@"

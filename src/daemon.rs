@@ -129,9 +129,21 @@ pub async fn run(
     if cfg.music.backend == "local" && cfg.music.scan_on_start && !cfg.music.dirs.is_empty() {
         scan_music(cfg);
     }
-    let (brain, problems) =
-        crate::skill::load::from_config_with(cfg, db, Some(player.clone()), problems)
-            .map_err(|e| DaemonError::Input(e.to_string()))?;
+    let (brain, problems) = crate::skill::load::from_config_with(
+        cfg,
+        db.clone(),
+        crate::skill::builtin::Services {
+            player: Some(player.clone()),
+            // Delivers what is queued, including what a previous run left.
+            outbox: Some(crate::messaging::worker::Outbox::spawn(
+                db,
+                crate::messaging::Backends::from_config(cfg),
+            )),
+            offline: false,
+        },
+        problems,
+    )
+    .map_err(|e| DaemonError::Input(e.to_string()))?;
     // A broken external skill is logged (by the loader) and left out; the rest keep working.
     if !problems.is_empty() {
         tracing::warn!(count = problems.len(), "some skills were not loaded");

@@ -30,6 +30,7 @@ pub mod daemon;
 pub mod doctor;
 pub mod intent;
 pub mod lang;
+pub mod messaging;
 pub mod models;
 pub mod music;
 pub mod net;

@@ -9,10 +9,25 @@ use std::path::Path;
 use sori::skill::{Brain, dialog, fixtures};
 
 fn brain() -> Brain {
-    let mut b = common::test_brain();
     let world: serde_json::Value =
         serde_norway::from_str(&std::fs::read_to_string("tests/intents/_fixtures.yaml").unwrap())
             .unwrap();
+    // The built-in skills with the fixture contacts, offline (nothing is delivered).
+    let mut cfg = sori::config::Config::default();
+    cfg.messaging.contacts = serde_json::from_value(world["contacts"].clone()).unwrap();
+    cfg.messaging
+        .webhooks
+        .insert("family".into(), Default::default());
+    let persona = sori::persona::Persona::new(&Default::default()).unwrap();
+    let db = std::sync::Arc::new(std::sync::Mutex::new(sori::store::Store::memory().unwrap()));
+    let services = sori::skill::builtin::Services {
+        offline: true,
+        ..Default::default()
+    };
+    let mut b =
+        sori::skill::load::builtin_with_services(persona, db, Some(&cfg), services).unwrap();
+    b.responses.fixed = true;
+    b.persona.fixed = true;
     let now =
         chrono::NaiveDateTime::parse_from_str(world["now"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S")
             .unwrap();

@@ -198,8 +198,16 @@ fn brain_for(
     db: &Arc<Mutex<sori::store::Store>>,
     player: &sori::music::SharedPlayer,
 ) -> sori::skill::Brain {
-    let (mut brain, problems) =
-        sori::skill::load::from_config_with(cfg, db.clone(), Some(player.clone()), vec![]).unwrap();
+    let (mut brain, problems) = sori::skill::load::from_config_with(
+        cfg,
+        db.clone(),
+        sori::skill::builtin::Services {
+            player: Some(player.clone()),
+            ..Default::default()
+        },
+        vec![],
+    )
+    .unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     brain.responses.fixed = true;
     brain
@@ -362,5 +370,59 @@ fn the_player_resumes_after_a_restart_and_plays_radio() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
     player.command(PlayerCommand::Stop).unwrap();
+
+    // One track into the next without a gap worth hearing: two 2-second songs of an album.
+    for (file, hz, title, track) in [
+        ("short/a.ogg", 330, "First Half", 1),
+        ("short/b.mp3", 990, "Second Half", 2),
+    ] {
+        library::write_song(
+            &d.join("music"),
+            &library::Song {
+                file,
+                hz,
+                seconds: 2.0,
+                title,
+                artist: "Gapless",
+                album: "Halves",
+                genre: "Test",
+                track,
+            },
+        );
+    }
+    sori::music::library::scan(db.lock().unwrap().conn(), &cfg.music.dir_paths(), |_, _| {})
+        .unwrap();
+    let heard = d.join("gapless.wav");
+    let rec = pulse.record_speaker(&heard);
+    assert_eq!(
+        say(&mut brain, &*player, "play the album halves"),
+        "Playing the album Halves."
+    );
+    wait_until("the second song", || {
+        player
+            .status()
+            .unwrap()
+            .current
+            .is_some_and(|c| c.title == "Second Half")
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    rec.stop();
+    let (rate, s) = samples(&heard);
+    // 20 ms windows: the last one with the first song and the first with the second.
+    let win = (rate / 50) as usize;
+    let first: Vec<f32> = s.chunks(win).map(|w| tone_level(w, rate, 330.0)).collect();
+    let second: Vec<f32> = s.chunks(win).map(|w| tone_level(w, rate, 990.0)).collect();
+    let top = first.iter().fold(0.0f32, |m, x| m.max(*x));
+    let end_a = first
+        .iter()
+        .rposition(|x| *x > top * 0.3)
+        .expect("the first song was heard");
+    let start_b = second
+        .iter()
+        .position(|x| *x > top * 0.3)
+        .expect("the second song was heard");
+    let gap_ms = (start_b as i64 - end_a as i64 - 1) * 20;
+    eprintln!("gap between songs: {gap_ms} ms");
+    assert!(gap_ms <= 100, "a {gap_ms} ms gap between songs");
     drop(sink);
 }

@@ -37,7 +37,11 @@ pub fn ask(cfg: &Config, args: AskArgs) -> anyhow::Result<()> {
         std::sync::Arc::new(sori::music::mpd::Mpd::new(cfg.music.mpd.clone()))
             as sori::music::SharedPlayer
     });
-    let (mut brain, problems) = load::from_config_with(&cfg, db, player.clone(), problems)?;
+    let services = sori::skill::builtin::Services {
+        player: player.clone(),
+        ..Default::default()
+    };
+    let (mut brain, problems) = load::from_config_with(&cfg, db, services, problems)?;
     for p in &problems {
         eprintln!("warning: {p}");
     }

@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 
 mod listen;
 mod local;
+pub mod messaging;
 pub mod music;
 mod skills;
 mod speak;
 
 pub use listen::{ListenConfig, StateConfig, WakeConfig};
 pub use local::{AlarmsConfig, LocationConfig, WeatherConfig};
+pub use messaging::MessagingConfig;
 pub use music::MusicConfig;
 use serde::{Deserialize, Serialize};
 pub use skills::SkillsConfig;
@@ -59,6 +61,7 @@ pub struct Config {
     pub location: LocationConfig,
     pub weather: WeatherConfig,
     pub music: MusicConfig,
+    pub messaging: MessagingConfig,
     pub log: LogConfig,
 }
 
@@ -362,6 +365,7 @@ impl Config {
         self.location.validate()?;
         self.weather.validate()?;
         self.music.validate()?;
+        self.messaging.validate()?;
         let s = &self.stt;
         crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
         if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {

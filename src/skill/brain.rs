@@ -176,6 +176,28 @@ impl Brain {
                 self.dialog.clear();
                 (SkillReply::default().with_action(Action::Stop), Some(r))
             }
+            (
+                Some(Pending::Ask {
+                    mut intent,
+                    slot,
+                    free: true,
+                    ..
+                }),
+                _,
+            ) => {
+                self.dialog.clear();
+                let said = text.trim().to_string();
+                intent.slots.insert(
+                    slot,
+                    crate::intent::Slot {
+                        value: crate::values::Value::Text(said.clone()),
+                        text: said,
+                        score: 1.0,
+                        close: vec![],
+                    },
+                );
+                (self.dispatch(&lang, &intent, None), Some(intent))
+            }
             (Some(Pending::Confirm { intent }), Some(r))
                 if r.intent == dialog::YES || r.intent == dialog::NO =>
             {
@@ -193,6 +215,7 @@ impl Brain {
                     slot,
                     kind,
                     tries,
+                    ..
                 }),
                 rec,
             ) if rec.is_none() => {
@@ -210,6 +233,7 @@ impl Brain {
                             slot: slot.clone(),
                             kind,
                             tries: 1,
+                            free: false,
                         });
                         (
                             SkillReply {
@@ -363,6 +387,14 @@ impl Brain {
                         slot: slot.clone(),
                         kind: *kind,
                         tries: 0,
+                        free: false,
+                    }),
+                    Follow::Dictate { slot } => self.dialog.set(Pending::Ask {
+                        intent: intent.clone(),
+                        slot: slot.clone(),
+                        kind: None,
+                        tries: 0,
+                        free: true,
                     }),
                     _ => {}
                 }

@@ -28,6 +28,8 @@ pub enum Pending {
         slot: String,
         kind: Option<Kind>,
         tries: u8,
+        /// Free text: the answer is taken as said (a dictated message).
+        free: bool,
     },
     /// Two or more names fit `slot` about equally: "did you mean X or Y?".
     Choose {

@@ -37,21 +37,21 @@ pub fn builtin_with(
     db: Arc<Mutex<Store>>,
     cfg: Option<&Config>,
 ) -> Result<Brain, IntentError> {
-    builtin_with_player(persona, db, cfg, None)
+    builtin_with_services(persona, db, cfg, builtin::Services::default())
 }
 
-/// [`builtin_with`], with the daemon's music player.
+/// [`builtin_with`], with the daemon's music player and message delivery thread.
 ///
 /// # Errors
 /// As [`builtin`].
-pub fn builtin_with_player(
+pub fn builtin_with_services(
     persona: crate::persona::Persona,
     db: Arc<Mutex<Store>>,
     cfg: Option<&Config>,
-    player: Option<crate::music::SharedPlayer>,
+    services: builtin::Services,
 ) -> Result<Brain, IntentError> {
     let mut registry = Registry::new();
-    for s in builtin::skills(db.clone(), cfg, player) {
+    for s in builtin::skills(db.clone(), cfg, services) {
         registry.add(s).map_err(|e| IntentError::File {
             path: "built-in skills".into(),
             line: 0,
@@ -109,7 +109,7 @@ pub fn builtin_in_memory(persona: crate::persona::Persona) -> Result<Brain, Inte
 /// Only built-in data errors.
 pub fn from_config(cfg: &Config) -> Result<(Brain, Vec<String>), IntentError> {
     let (db, problems) = open_db(cfg)?;
-    from_config_with(cfg, db, None, problems)
+    from_config_with(cfg, db, builtin::Services::default(), problems)
 }
 
 /// The state database for `cfg`, or (with the problem reported) one in memory.
@@ -134,14 +134,15 @@ pub fn open_db(cfg: &Config) -> Result<(Arc<Mutex<Store>>, Vec<String>), IntentE
     Ok((Arc::new(Mutex::new(db)), problems))
 }
 
-/// [`from_config`] on an open state database, with the daemon's music player.
+/// [`from_config`] on an open state database, with the daemon's services (music player,
+/// message delivery).
 ///
 /// # Errors
 /// Only built-in data errors.
 pub fn from_config_with(
     cfg: &Config,
     db: Arc<Mutex<Store>>,
-    player: Option<crate::music::SharedPlayer>,
+    services: builtin::Services,
     mut problems: Vec<String>,
 ) -> Result<(Brain, Vec<String>), IntentError> {
     let persona = crate::persona::Persona::new(&cfg.persona).map_err(|e| IntentError::File {
@@ -149,7 +150,7 @@ pub fn from_config_with(
         line: 0,
         msg: e.to_string(),
     })?;
-    let mut brain = builtin_with_player(persona, db, Some(cfg), player)?;
+    let mut brain = builtin_with_services(persona, db, Some(cfg), services)?;
     brain.zone = super::zone::Zone::from_name(&cfg.location.timezone);
     brain.stt_hints = cfg.stt.initial_prompt.is_empty();
     for dir in manifest::discover(&cfg.skills.dirs) {

@@ -18,6 +18,7 @@ pub mod external;
 pub mod fixtures;
 pub mod load;
 pub mod manifest;
+pub mod messaging;
 pub mod music;
 pub mod registry;
 pub mod reminders;
@@ -95,6 +96,9 @@ pub enum Follow {
     Listen,
     /// A yes/no question about this intent: the answer comes back to the skill.
     Confirm,
+    /// Asks for free text (a message to send): the whole answer fills `slot` as said, even if
+    /// it sounds like a command; only cancel, stop and "say that again" are still heard.
+    Dictate { slot: String },
     /// A question for a missing slot; the answer fills it and the intent runs again.
     Ask {
         slot: String,

@@ -88,6 +88,24 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         queue TEXT NOT NULL
     );",
+    // 6: the message outbox. `key` is the idempotency key every delivery attempt carries;
+    // `state` is queued, sent or failed; `next_ms` is when to try again.
+    "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        contact TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        address TEXT NOT NULL,
+        body TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_ms INTEGER NOT NULL,
+        last_error TEXT,
+        sent_ms INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_ms);",
 ];
 
 #[derive(Debug, Error)]
