@@ -119,6 +119,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::music::MusicCommand,
     },
+    /// Messages: list the outbox, deliver what is queued now.
+    Outbox {
+        #[command(subcommand)]
+        command: cli::outbox::OutboxCommand,
+    },
     /// Show or set the speaker volume of a running Sori (persists across restarts).
     Volume {
         /// 0-100, up, down, mute (music only), unmute, or show.
@@ -358,6 +363,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ask(args) => cli::skill::ask(&cfg, args),
         Command::Skill { command } => cli::skill::run(&cfg, command),
         Command::Music { command } => cli::music::run(&cfg, command),
+        Command::Outbox { command } => cli::outbox::run(&cfg, command),
         Command::Volume { level } => cli::say::volume(&cfg, level),
     }
 }

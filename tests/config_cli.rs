@@ -60,6 +60,38 @@ fn unknown_keys_warn_by_name_and_do_not_stop_sori() {
 }
 
 #[test]
+fn a_world_readable_config_with_secrets_warns_and_secrets_are_not_logged() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "[messaging.email]\nsmtp_host = \"127.0.0.1\"\npassword = \"hunter2-secret\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run_ok(
+        sori()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["-vv", "models", "list"]),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("readable by every user") && err.contains("messaging.email.password"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("hunter2-secret"),
+        "a secret was logged: {err}"
+    );
+    // Private: no warning.
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run_ok(sori().arg("--config").arg(&cfg).args(["models", "list"]));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("readable by every user"));
+}
+
+#[test]
 fn the_example_config_loads_as_is() {
     run_ok(
         sori()

@@ -79,6 +79,12 @@ fn mails(s: &Smtp) -> Vec<serde_json::Value> {
 
 /// A webhook receiver on `port`: records each request's body and Idempotency-Key.
 fn webhook_server(l: TcpListener) -> Arc<Mutex<Vec<(String, String)>>> {
+    slow_webhook_server(l, Duration::ZERO)
+}
+
+/// As [`webhook_server`], answering each request `delay` after it arrived (a crash can then
+/// land between the server keeping a message and Sori marking it sent).
+fn slow_webhook_server(l: TcpListener, delay: Duration) -> Arc<Mutex<Vec<(String, String)>>> {
     let got = Arc::new(Mutex::new(Vec::new()));
     let g = got.clone();
     std::thread::spawn(move || {
@@ -107,6 +113,7 @@ fn webhook_server(l: TcpListener) -> Arc<Mutex<Vec<(String, String)>>> {
             g.lock()
                 .unwrap()
                 .push((String::from_utf8(body).unwrap(), key));
+            std::thread::sleep(delay);
             let mut s = s;
             let _ =
                 s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -283,4 +290,107 @@ fn a_server_that_is_down_gets_the_message_when_it_is_back() {
     let db = Arc::new(Mutex::new(sori::store::Store::open(dir.path()).unwrap()));
     let _outbox = Outbox::spawn(db, Backends::from_config(&cfg));
     wait_until("the left-over message", || got.lock().unwrap().len() == 2);
+}
+
+/// The delivery loop killed (SIGKILL) at 50 random points: every confirmed message still
+/// arrives, and any repeat carries the same idempotency key, so the receiver keeps one.
+#[test]
+fn killing_delivery_at_random_points_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook = TcpListener::bind("127.0.0.1:0").unwrap();
+    let cfg_text = format!(
+        r#"
+[state]
+dir = "{}"
+[messaging.contacts]
+"Jisoo" = {{ backend = "webhook", address = "family" }}
+[messaging.webhooks]
+"family" = {{ url = "http://{}/hook" }}
+"#,
+        dir.path().join("state").display(),
+        hook.local_addr().unwrap()
+    );
+    let got = slow_webhook_server(hook, Duration::from_millis(25));
+    let cfg_path = dir.path().join("config.toml");
+    std::fs::write(&cfg_path, cfg_text).unwrap();
+    let mut store = sori::store::Store::open(&dir.path().join("state")).unwrap();
+    let bodies: Vec<String> = (0..30).map(|i| format!("message number {i}")).collect();
+    for b in &bodies {
+        sori::messaging::outbox::enqueue(
+            store.conn(),
+            &sori::messaging::outbox::New {
+                contact: "Jisoo",
+                backend: "webhook",
+                address: "family",
+                body: b,
+                lang: "en",
+            },
+            0,
+        )
+        .unwrap();
+    }
+    drop(store);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..50 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = common::sori()
+            .arg("--config")
+            .arg(&cfg_path)
+            .args(["-q", "outbox", "deliver", "--once"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20 + seed % 100));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let before = got.lock().unwrap().len();
+    common::run_ok(
+        common::sori()
+            .arg("--config")
+            .arg(&cfg_path)
+            .args(["outbox", "deliver"]),
+    );
+    let hooks = got.lock().unwrap().clone();
+    let mut by_key: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (body, key) in &hooks {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        by_key
+            .entry(key.clone())
+            .or_default()
+            .push(v["text"].as_str().unwrap().to_string());
+    }
+    let delivered: std::collections::BTreeSet<&str> = by_key
+        .values()
+        .map(|texts| {
+            assert!(
+                texts.windows(2).all(|w| w[0] == w[1]),
+                "one key, two messages: {texts:?}"
+            );
+            texts[0].as_str()
+        })
+        .collect();
+    let wanted: std::collections::BTreeSet<&str> = bodies.iter().map(String::as_str).collect();
+    assert_eq!(
+        delivered, wanted,
+        "every message arrives, under one key each"
+    );
+    eprintln!(
+        "{} requests for {} messages ({before} before the final run): repeats carried the same key",
+        hooks.len(),
+        bodies.len()
+    );
+    let out = common::run_ok(
+        common::sori()
+            .arg("--config")
+            .arg(&cfg_path)
+            .args(["outbox", "list", "--json", "--limit", "100"]),
+    );
+    let sent = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("\"state\":\"sent\""))
+        .count();
+    assert_eq!(sent, 30);
 }

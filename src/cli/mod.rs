@@ -1,4 +1,5 @@
 pub mod music;
+pub mod outbox;
 pub mod say;
 pub mod skill;
 pub mod wakeword;

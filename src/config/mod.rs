@@ -8,6 +8,7 @@ mod listen;
 mod local;
 pub mod messaging;
 pub mod music;
+mod secrets;
 mod skills;
 mod speak;
 
@@ -15,6 +16,7 @@ pub use listen::{ListenConfig, StateConfig, WakeConfig};
 pub use local::{AlarmsConfig, LocationConfig, WeatherConfig};
 pub use messaging::MessagingConfig;
 pub use music::MusicConfig;
+pub use secrets::secret_keys;
 use serde::{Deserialize, Serialize};
 pub use skills::SkillsConfig;
 pub use speak::{PersonaConfig, TtsConfig};
@@ -276,8 +278,11 @@ pub fn load(
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "overrides".into());
-    let (config, warnings) = from_table(table, &origin)?;
+    let (config, mut warnings) = from_table(table, &origin)?;
     config.validate()?;
+    if let Some(p) = &path {
+        warnings.extend(secrets::warning(p, &config));
+    }
     Ok(Loaded {
         config,
         path,

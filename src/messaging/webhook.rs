@@ -34,6 +34,7 @@ impl Backend for WebhookBackend {
             .hooks
             .get(&m.address)
             .ok_or_else(|| SendError::Permanent(format!("no webhook named {}", m.address)))?;
+        crate::net::install_tls_provider();
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_millis(hook.timeout_ms))
             .build()

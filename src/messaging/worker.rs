@@ -71,48 +71,64 @@ impl Outbox {
     }
 }
 
+/// Sends everything due now; returns how many were delivered. Stops early (returning `None`)
+/// if the database lock is gone.
+pub fn deliver_due(db: &Mutex<Store>, backends: &Backends, online: &AtomicBool) -> Option<usize> {
+    let due = match db.lock() {
+        Ok(mut d) => outbox::due(d.conn(), now_ms()).unwrap_or_else(|e| {
+            tracing::error!("outbox: {e}");
+            Vec::new()
+        }),
+        Err(_) => return None,
+    };
+    let mut delivered = 0;
+    for m in due {
+        // The database is not held while the network is used.
+        let result = backends.send(&m);
+        let Ok(mut d) = db.lock() else { return None };
+        let c = d.conn();
+        let written = match &result {
+            Ok(()) => {
+                online.store(true, Ordering::Relaxed);
+                delivered += 1;
+                tracing::info!(id = m.id, contact = %m.contact, backend = %m.backend, "message delivered");
+                outbox::mark_sent(c, m.id, now_ms())
+            }
+            Err(SendError::Temporary(e)) => {
+                online.store(false, Ordering::Relaxed);
+                tracing::warn!(id = m.id, contact = %m.contact, attempt = m.attempts + 1, "message not delivered yet: {e}");
+                outbox::mark_failed(c, &m, e, false, now_ms())
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::error!(id = m.id, contact = %m.contact, "message cannot be delivered: {e}");
+                outbox::mark_failed(c, &m, e, true, now_ms())
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!(id = m.id, "outbox not updated: {e}");
+        }
+    }
+    Some(delivered)
+}
+
+/// How long until the next queued message is due (at most [`MAX_WAIT`]); `None`: nothing
+/// is queued.
+pub fn next_wait(db: &Mutex<Store>) -> Option<Duration> {
+    let next = db
+        .lock()
+        .ok()
+        .and_then(|mut d| outbox::next_due(d.conn()).ok().flatten())?;
+    Some(Duration::from_millis(
+        (next - now_ms()).clamp(0, MAX_WAIT.as_millis() as i64) as u64,
+    ))
+}
+
 fn run(db: &Mutex<Store>, backends: &Backends, rx: &mpsc::Receiver<()>, online: &AtomicBool) {
     loop {
-        let due = match db.lock() {
-            Ok(mut d) => outbox::due(d.conn(), now_ms()).unwrap_or_else(|e| {
-                tracing::error!("outbox: {e}");
-                Vec::new()
-            }),
-            Err(_) => return,
-        };
-        for m in due {
-            // The database is not held while the network is used.
-            let result = backends.send(&m);
-            let Ok(mut d) = db.lock() else { return };
-            let c = d.conn();
-            let written = match &result {
-                Ok(()) => {
-                    online.store(true, Ordering::Relaxed);
-                    tracing::info!(id = m.id, contact = %m.contact, backend = %m.backend, "message delivered");
-                    outbox::mark_sent(c, m.id, now_ms())
-                }
-                Err(SendError::Temporary(e)) => {
-                    online.store(false, Ordering::Relaxed);
-                    tracing::warn!(id = m.id, contact = %m.contact, attempt = m.attempts + 1, "message not delivered yet: {e}");
-                    outbox::mark_failed(c, &m, e, false, now_ms())
-                }
-                Err(SendError::Permanent(e)) => {
-                    tracing::error!(id = m.id, contact = %m.contact, "message cannot be delivered: {e}");
-                    outbox::mark_failed(c, &m, e, true, now_ms())
-                }
-            };
-            if let Err(e) = written {
-                tracing::error!(id = m.id, "outbox not updated: {e}");
-            }
+        if deliver_due(db, backends, online).is_none() {
+            return;
         }
-        let next = db
-            .lock()
-            .ok()
-            .and_then(|mut d| outbox::next_due(d.conn()).ok().flatten());
-        let wait = next.map_or(MAX_WAIT, |t| {
-            Duration::from_millis((t - now_ms()).clamp(0, MAX_WAIT.as_millis() as i64) as u64)
-        });
-        match rx.recv_timeout(wait) {
+        match rx.recv_timeout(next_wait(db).unwrap_or(MAX_WAIT)) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }

@@ -26,6 +26,7 @@ pub enum RadioError {
 const CONNECT: Duration = Duration::from_secs(5);
 
 fn client(total: Option<Duration>) -> reqwest::blocking::Client {
+    crate::net::install_tls_provider();
     reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT)
         .timeout(total)
