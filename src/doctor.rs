@@ -66,6 +66,7 @@ pub fn run(
     out.push(check_state(cfg));
     out.push(check_location(cfg));
     out.push(check_music(cfg));
+    out.push(check_messaging(cfg));
     out.push(check_input(cfg, listen_secs));
     out.push(check_output(cfg, play));
     out
@@ -388,6 +389,52 @@ fn check_music(cfg: &Config) -> Check {
         format!(
             "{count} tracks indexed in {} folders{stations}",
             m.dirs.len()
+        ),
+    )
+}
+
+/// Contacts, the SMTP server reachable, and messages still waiting in the outbox.
+fn check_messaging(cfg: &Config) -> Check {
+    let m = &cfg.messaging;
+    if m.contacts.is_empty() {
+        return ok(
+            "messaging",
+            "no contacts; add them to [messaging.contacts] to send messages",
+        );
+    }
+    let e = &m.email;
+    if m.contacts.values().any(|c| c.backend == "email") {
+        let addr = format!("{}:{}", e.smtp_host, e.smtp_port);
+        let reachable = std::net::ToSocketAddrs::to_socket_addrs(&addr)
+            .ok()
+            .and_then(|mut a| a.next())
+            .is_some_and(|a| {
+                std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(3)).is_ok()
+            });
+        if !reachable {
+            return bad(
+                "messaging",
+                format!(
+                    "cannot reach the SMTP server {addr}; email messages will wait in the outbox"
+                ),
+                "check messaging.email.smtp_host/smtp_port and the network",
+            );
+        }
+    }
+    let waiting = crate::store::Store::open(&cfg.state_dir())
+        .ok()
+        .and_then(|mut s| crate::messaging::outbox::due(s.conn(), i64::MAX).ok())
+        .map_or(0, |v| v.len());
+    ok(
+        "messaging",
+        format!(
+            "{} contacts{}",
+            m.contacts.len(),
+            if waiting > 0 {
+                format!(", {waiting} messages waiting to be sent (`sori outbox list`)")
+            } else {
+                String::new()
+            }
         ),
     )
 }
