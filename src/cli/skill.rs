@@ -20,7 +20,7 @@ pub struct AskArgs {
     /// Also load the external skill in this directory (repeatable; adds to skills.dirs).
     #[arg(long = "skill", value_name = "DIR")]
     pub skills: Vec<PathBuf>,
-    /// Only say what would be done: don't change the volume or drive MPD.
+    /// Only say what would be done: don't change the volume, drive MPD or deliver messages.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -37,8 +37,17 @@ pub fn ask(cfg: &Config, args: AskArgs) -> anyhow::Result<()> {
         std::sync::Arc::new(sori::music::mpd::Mpd::new(cfg.music.mpd.clone()))
             as sori::music::SharedPlayer
     });
+    // Messages confirmed here are delivered from here (what is left queued, `sori run`
+    // delivers later).
+    let outbox = (!args.dry_run).then(|| {
+        sori::messaging::worker::Outbox::spawn(
+            db.clone(),
+            sori::messaging::Backends::from_config(&cfg),
+        )
+    });
     let services = sori::skill::builtin::Services {
         player: player.clone(),
+        outbox,
         ..Default::default()
     };
     let (mut brain, problems) = load::from_config_with(&cfg, db, services, problems)?;
