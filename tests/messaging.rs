@@ -10,18 +10,10 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sori::config::Config;
 use sori::messaging::{Backends, worker::Outbox};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The servers' Python (scripts/test.sh exports it; otherwise installed here).
 fn python() -> String {
@@ -52,7 +44,7 @@ impl Drop for Smtp {
 }
 
 fn start_smtp(dir: &Path) -> Smtp {
-    let port = free_port();
+    let port = common::free_port();
     let out = dir.join("mail.jsonl");
     let mut child = Command::new(python())
         .arg(common::repo().join("tests/servers/smtp_sink.py"))
@@ -156,14 +148,6 @@ fn brain(cfg: &Config, outbox: Outbox, db: Arc<Mutex<sori::store::Store>>) -> so
     b
 }
 
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn dictated_messages_are_read_back_confirmed_and_delivered_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -244,8 +228,8 @@ fn dictated_messages_are_read_back_confirmed_and_delivered_once() {
 fn a_server_that_is_down_gets_the_message_when_it_is_back() {
     let dir = tempfile::tempdir().unwrap();
     // Reserve a port, then close it: the webhook is down.
-    let port = free_port();
-    let cfg = config(free_port(), port);
+    let port = common::free_port();
+    let cfg = config(common::free_port(), port);
     let db = Arc::new(Mutex::new(sori::store::Store::open(dir.path()).unwrap()));
     let outbox = Outbox::spawn(db.clone(), Backends::from_config(&cfg));
     let mut b = brain(&cfg, outbox, db.clone());
@@ -260,7 +244,7 @@ fn a_server_that_is_down_gets_the_message_when_it_is_back() {
     );
     // The server comes back; the retry (after a 2 s backoff) delivers it, once.
     let got = webhook_server(TcpListener::bind(("127.0.0.1", port)).unwrap());
-    wait_until("the retry", || !got.lock().unwrap().is_empty());
+    common::wait_until("the retry", || !got.lock().unwrap().is_empty());
     std::thread::sleep(Duration::from_millis(500));
     let hooks = got.lock().unwrap().clone();
     assert_eq!(hooks.len(), 1, "{hooks:?}");
@@ -289,7 +273,7 @@ fn a_server_that_is_down_gets_the_message_when_it_is_back() {
     drop(db2);
     let db = Arc::new(Mutex::new(sori::store::Store::open(dir.path()).unwrap()));
     let _outbox = Outbox::spawn(db, Backends::from_config(&cfg));
-    wait_until("the left-over message", || got.lock().unwrap().len() == 2);
+    common::wait_until("the left-over message", || got.lock().unwrap().len() == 2);
 }
 
 /// The delivery loop killed (SIGKILL) at 50 random points: every confirmed message still

@@ -26,14 +26,6 @@ impl Drop for Mpd {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Sends one command to MPD and returns its `key: value` lines.
 fn ask_mpd(port: u16, cmd: &str) -> Vec<(String, String)> {
     let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -62,7 +54,7 @@ fn get(pairs: &[(String, String)], k: &str) -> Option<String> {
 
 fn start_mpd(music: &Path) -> Mpd {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let conf = dir.path().join("mpd.conf");
     std::fs::write(
         &conf,
@@ -92,14 +84,6 @@ fn start_mpd(music: &Path) -> Mpd {
         std::thread::sleep(Duration::from_millis(50));
     }
     mpd
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn config(port: u16, state: &Path) -> sori::config::Config {
@@ -135,7 +119,7 @@ fn voice_commands_drive_a_real_mpd() {
     // MPD's database starts empty: updating by voice fills it (MPD scans in the background).
     let out = say("update the music library");
     assert_eq!(out.intent.as_deref(), Some("SoriUpdateLibrary"));
-    wait_for("MPD to index the songs", || {
+    common::wait_until("MPD to index the songs", || {
         get(&ask_mpd(mpd.port, "stats"), "songs").as_deref() == Some("4")
     });
     let out = say("play blue sky");
@@ -219,7 +203,7 @@ fn voice_commands_drive_a_real_mpd() {
 #[test]
 fn an_unreachable_mpd_is_a_spoken_error_not_a_hang() {
     let state = tempfile::tempdir().unwrap();
-    let cfg = config(free_port(), state.path());
+    let cfg = config(common::free_port(), state.path());
     let (mut brain, _) = sori::skill::load::from_config(&cfg).unwrap();
     brain.responses.fixed = true;
     let started = Instant::now();

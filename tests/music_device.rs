@@ -222,14 +222,6 @@ fn say(brain: &mut sori::skill::Brain, p: &dyn Player, text: &str) -> String {
     out.reply
 }
 
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn the_player_resumes_after_a_restart_and_plays_radio() {
     let pulse = Pulse::start();
@@ -286,7 +278,7 @@ fn the_player_resumes_after_a_restart_and_plays_radio() {
         say(&mut brain, &*player, "play night drive"),
         "Playing Night Drive by The Tones."
     );
-    wait_until("Night Drive to play 1.5 s", || {
+    common::wait_until("Night Drive to play 1.5 s", || {
         player.status().unwrap().position_ms > 1500
     });
     say(&mut brain, &*player, "pause");
@@ -328,14 +320,14 @@ fn the_player_resumes_after_a_restart_and_plays_radio() {
         "saved at {at}, restored {st:?}"
     );
     player.command(PlayerCommand::Resume).unwrap();
-    wait_until("playback to resume", || {
+    common::wait_until("playback to resume", || {
         player.status().unwrap().state == PlayState::Playing
     });
     std::thread::sleep(Duration::from_millis(600));
     let pos = player.status().unwrap().position_ms;
     assert!(pos >= at + 300, "resumed at {pos} ms, not after {at} ms");
     player.command(PlayerCommand::Next).unwrap();
-    wait_until("the next track", || {
+    common::wait_until("the next track", || {
         player
             .status()
             .unwrap()
@@ -351,7 +343,7 @@ fn the_player_resumes_after_a_restart_and_plays_radio() {
         say(&mut brain, &*player, "play test fm"),
         "Playing Test FM."
     );
-    wait_until("the station to play", || {
+    common::wait_until("the station to play", || {
         player.status().unwrap().current.is_some_and(|c| c.radio)
     });
     std::thread::sleep(Duration::from_millis(2500));
@@ -398,7 +390,7 @@ fn the_player_resumes_after_a_restart_and_plays_radio() {
         say(&mut brain, &*player, "play the album halves"),
         "Playing the album Halves."
     );
-    wait_until("the second song", || {
+    common::wait_until("the second song", || {
         player
             .status()
             .unwrap()
