@@ -13,7 +13,7 @@ target/release/sori models fetch
 echo "==> installing hassil for the differential intent test"
 SORI_HASSIL_PYTHON=$(scripts/hassil.sh)
 export SORI_HASSIL_PYTHON
-echo "==> installing the Python test servers (SMTP)"
+echo "==> installing the Python test servers (SMTP, Matrix)"
 SORI_SERVERS_PYTHON=$(scripts/pyservers.sh)
 export SORI_SERVERS_PYTHON
 echo "==> running tests"

@@ -14,6 +14,52 @@ pub struct MessagingConfig {
     pub email: EmailConfig,
     /// `[messaging.webhooks]`: name = { url, template }; a contact's `address` names one.
     pub webhooks: BTreeMap<String, Webhook>,
+    /// `[messaging.matrix]`
+    pub matrix: MatrixConfig,
+}
+
+/// `[messaging.matrix]`: the account Sori sends from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct MatrixConfig {
+    /// The homeserver's URL, e.g. `https://matrix.example.org`.
+    pub homeserver: String,
+    /// Sori's own user id, e.g. `@sori:example.org`.
+    pub user: String,
+    /// Empty: `SORI_MATRIX_PASSWORD` (used to log in when there is no access token).
+    pub password: String,
+    /// Empty: `SORI_MATRIX_TOKEN`, else log in with the password.
+    pub access_token: String,
+    pub timeout_ms: u64,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        MatrixConfig {
+            homeserver: String::new(),
+            user: String::new(),
+            password: String::new(),
+            access_token: String::new(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+fn secret(value: &str, env: &str) -> Option<String> {
+    Some(value.to_string())
+        .filter(|p| !p.is_empty())
+        .or_else(|| std::env::var(env).ok())
+        .filter(|p| !p.is_empty())
+}
+
+impl MatrixConfig {
+    pub fn password(&self) -> Option<String> {
+        secret(&self.password, "SORI_MATRIX_PASSWORD")
+    }
+
+    pub fn access_token(&self) -> Option<String> {
+        secret(&self.access_token, "SORI_MATRIX_TOKEN")
+    }
 }
 
 /// A contact: the name Sori says, other names people use ("엄마", "Mother"), and where
@@ -109,6 +155,14 @@ impl MessagingConfig {
                         format!(
                             "no webhook `{}`; add [messaging.webhooks.{}] with its url",
                             c.address, c.address
+                        ),
+                    ));
+                }
+                "matrix" if self.matrix.homeserver.is_empty() || self.matrix.user.is_empty() => {
+                    return Err(super::invalid(
+                        "messaging.matrix.homeserver",
+                        format!(
+                            "contact {name} uses Matrix: set messaging.matrix.homeserver and user"
                         ),
                     ));
                 }

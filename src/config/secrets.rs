@@ -14,6 +14,12 @@ pub fn secret_keys(c: &Config) -> Vec<String> {
     if !c.messaging.email.password.is_empty() {
         keys.push("messaging.email.password".to_string());
     }
+    if !c.messaging.matrix.password.is_empty() {
+        keys.push("messaging.matrix.password".to_string());
+    }
+    if !c.messaging.matrix.access_token.is_empty() {
+        keys.push("messaging.matrix.access_token".to_string());
+    }
     for (name, w) in &c.messaging.webhooks {
         if !w.headers.is_empty() {
             keys.push(format!("messaging.webhooks.{name}.headers"));

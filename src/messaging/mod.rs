@@ -2,9 +2,10 @@
 //!
 //! - `outbox`: the durable queue in the state database (written before Sori says "sent").
 //! - `worker`: the delivery thread, retrying with backoff across outages and restarts.
-//! - `email`, `webhook`: the backends, chosen per contact (`[messaging.contacts]`).
+//! - `email`, `webhook`, `matrix`: the backends, chosen per contact (`[messaging.contacts]`).
 
 pub mod email;
+pub mod matrix;
 pub mod outbox;
 pub mod webhook;
 pub mod worker;
@@ -59,6 +60,12 @@ impl Backends {
                     cfg: m.email.clone(),
                     sender_name: cfg.persona.name.clone(),
                 }),
+            );
+        }
+        if !m.matrix.homeserver.is_empty() {
+            by_name.insert(
+                "matrix".into(),
+                Box::new(matrix::MatrixBackend::new(m.matrix.clone())),
             );
         }
         Backends { by_name }
