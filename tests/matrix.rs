@@ -27,23 +27,9 @@ impl Drop for Synapse {
     }
 }
 
-fn python() -> String {
-    std::env::var("SORI_SERVERS_PYTHON").unwrap_or_else(|_| {
-        let out = Command::new(common::repo().join("scripts/pyservers.sh"))
-            .output()
-            .expect("scripts/pyservers.sh");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-}
-
 fn start_synapse() -> Synapse {
     sori::net::install_tls_provider();
-    let py = python();
+    let py = common::servers_python();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let port = common::free_port();

@@ -15,21 +15,6 @@ use std::time::Duration;
 use sori::config::Config;
 use sori::messaging::{Backends, worker::Outbox};
 
-/// The servers' Python (scripts/test.sh exports it; otherwise installed here).
-fn python() -> String {
-    std::env::var("SORI_SERVERS_PYTHON").unwrap_or_else(|_| {
-        let out = Command::new(common::repo().join("scripts/pyservers.sh"))
-            .output()
-            .expect("scripts/pyservers.sh");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-}
-
 struct Smtp {
     child: Child,
     port: u16,
@@ -46,7 +31,7 @@ impl Drop for Smtp {
 fn start_smtp(dir: &Path) -> Smtp {
     let port = common::free_port();
     let out = dir.join("mail.jsonl");
-    let mut child = Command::new(python())
+    let mut child = Command::new(common::servers_python())
         .arg(common::repo().join("tests/servers/smtp_sink.py"))
         .arg(port.to_string())
         .arg(&out)

@@ -150,3 +150,19 @@ pub fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The Python with the test servers (aiosmtpd, Synapse): scripts/test.sh exports it;
+/// otherwise scripts/pyservers.sh installs it now.
+pub fn servers_python() -> String {
+    std::env::var("SORI_SERVERS_PYTHON").unwrap_or_else(|_| {
+        let out = Command::new(repo().join("scripts/pyservers.sh"))
+            .output()
+            .expect("scripts/pyservers.sh");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
