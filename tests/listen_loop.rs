@@ -116,25 +116,38 @@ fn sori_does_not_wake_on_its_own_voice() {
     splice(&[&w, &c], 500, 22_050, &u);
     let ev_path = d.join("events.jsonl");
     let (mut child, log) = start_daemon(&pulse, &ev_path, &[]);
-    pulse.speak_into_mic(&u);
-    wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(60));
-    // Give any echo of the reply time to arrive and be (wrongly) detected.
-    std::thread::sleep(Duration::from_secs(3));
+    // Whisper base sometimes mishears espeak's "repeat" through the loopback; this test is
+    // about the echo, so a misheard command is simply said again (at most three times).
+    let mut said = 0;
+    let mut replies = Vec::new();
+    while said < 3 && !replies.iter().any(|r: &String| r.contains("jarvis")) {
+        pulse.speak_into_mic(&u);
+        said += 1;
+        wait_events(&ev_path, "RunEnd", said, Duration::from_secs(60));
+        // Give any echo of the reply time to arrive and be (wrongly) detected.
+        std::thread::sleep(Duration::from_secs(3));
+        let ev = events(&ev_path);
+        replies = of_type(&ev, "SkillEnd")
+            .iter()
+            .filter_map(|e| e["speech"].as_str())
+            .map(str::to_lowercase)
+            .collect();
+    }
     let status = terminate(&mut child);
     assert!(status.success());
     let log: Vec<String> = log.try_iter().collect();
     let ev = events(&ev_path);
-    let reply = of_type(&ev, "SkillEnd")[0]["speech"]
-        .as_str()
-        .unwrap()
-        .to_lowercase();
+    let heard: Vec<&str> = of_type(&ev, "SttEnd")
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect();
     assert!(
-        reply.contains("jarvis"),
-        "the reply should say the wake word: {reply:?}"
+        replies.iter().any(|r| r.contains("jarvis")),
+        "the reply should say the wake word: {replies:?} (heard {heard:?})"
     );
     assert_eq!(
         of_type(&ev, "WakeDetected").len(),
-        1,
+        said,
         "Sori woke on its own voice: {ev:#?}"
     );
     // The echo did reach the wake word detector, and was recognised as Sori's own voice.

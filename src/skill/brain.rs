@@ -41,6 +41,9 @@ pub struct Brain {
     /// Give run-time names to speech recognition as hints (off when `stt.initial_prompt` is
     /// set: the user's prompt wins).
     pub stt_hints: bool,
+    /// The wake phrases ("Hey Jarvis"), first in the hints: people name the assistant in what
+    /// they say, and whisper otherwise spells an unusual name a new way each time.
+    pub wake_phrases: Vec<String>,
     /// The state database the built-in skills keep things in (for the reminder task).
     pub db: Option<std::sync::Arc<std::sync::Mutex<crate::store::Store>>>,
     dialog: Dialog,
@@ -61,6 +64,7 @@ impl Brain {
             persona,
             runtime: RuntimeLists::default(),
             stt_hints: true,
+            wake_phrases: Vec::new(),
             db: None,
             dialog: Dialog::default(),
             zone: super::zone::Zone::System,
@@ -412,7 +416,7 @@ impl Brain {
 const HINT_CHARS: usize = 200;
 
 impl crate::pipeline::Handler for Brain {
-    /// Names from the run-time lists, smallest lists first (artists and albums before the many
+    /// The wake phrases, then names from the run-time lists, smallest lists first (artists and albums before the many
     /// titles), up to [`HINT_CHARS`].
     fn hints(&self) -> String {
         if !self.stt_hints {
@@ -428,7 +432,8 @@ impl crate::pipeline::Handler for Brain {
         lists.sort_by_key(Vec::len);
         let mut out = String::new();
         let mut seen = std::collections::HashSet::new();
-        for name in lists.into_iter().flatten() {
+        let wake = self.wake_phrases.iter().map(String::as_str);
+        for name in wake.chain(lists.into_iter().flatten()) {
             if !seen.insert(name) {
                 continue;
             }
@@ -462,6 +467,7 @@ impl crate::pipeline::Handler for Brain {
             intent: out.intent,
             action: out.action,
             ring: false,
+            chime: false,
         })
     }
 }

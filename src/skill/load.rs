@@ -153,6 +153,7 @@ pub fn from_config_with(
     let mut brain = builtin_with_services(persona, db, Some(cfg), services)?;
     brain.zone = super::zone::Zone::from_name(&cfg.location.timezone);
     brain.stt_hints = cfg.stt.initial_prompt.is_empty();
+    brain.wake_phrases = cfg.wake.words.iter().map(|w| wake_phrase(w)).collect();
     for dir in manifest::discover(&cfg.skills.dirs) {
         if let Err(e) = add_external(&mut brain, &dir) {
             tracing::error!(dir = %dir.display(), "skill not loaded: {e}");
@@ -163,6 +164,29 @@ pub fn from_config_with(
         add_home_assistant(&mut brain, &cfg.models_dir().join(HA_DIR));
     }
     Ok((brain, problems))
+}
+
+/// "hey_jarvis" (or `.../hey_jarvis_v0.1.onnx`) → "Hey Jarvis"; "소리야" stays as it is.
+fn wake_phrase(name: &str) -> String {
+    let name = if name.ends_with(".onnx") {
+        Path::new(name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(name)
+    } else {
+        name
+    };
+    let version = |w: &str| w.starts_with('v') && w[1..].starts_with(|c: char| c.is_ascii_digit());
+    name.split(['_', '-', ' '])
+        .filter(|w| !w.is_empty() && !version(w))
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Loads Home Assistant's `<lang>.json` files from `dir` for the intents the skills serve.
@@ -239,4 +263,17 @@ pub fn compile(skill: &SkillDir) -> Result<(Vec<Grammar>, Vec<String>), IntentEr
         skill.manifest.intents.clone()
     };
     Ok((grammars, intents))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wake_phrase;
+
+    #[test]
+    fn wake_word_names_become_phrases() {
+        assert_eq!(wake_phrase("hey_jarvis"), "Hey Jarvis");
+        assert_eq!(wake_phrase("/m/hey_mycroft_v0.1.onnx"), "Hey Mycroft");
+        assert_eq!(wake_phrase("소리야"), "소리야");
+        assert_eq!(wake_phrase("alexa"), "Alexa");
+    }
 }
