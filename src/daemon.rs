@@ -129,16 +129,22 @@ pub async fn run(
     if cfg.music.backend == "local" && cfg.music.scan_on_start && !cfg.music.dirs.is_empty() {
         scan_music(cfg);
     }
+    let backends = crate::messaging::Backends::from_config(cfg);
+    let inbox = backends.matrix().map(|mx| {
+        std::sync::Arc::new(crate::messaging::matrix_inbox::MatrixInbox::new(
+            mx,
+            db.clone(),
+            &cfg.messaging.contacts,
+        ))
+    });
     let (brain, problems) = crate::skill::load::from_config_with(
         cfg,
         db.clone(),
         crate::skill::builtin::Services {
             player: Some(player.clone()),
             // Delivers what is queued, including what a previous run left.
-            outbox: Some(crate::messaging::worker::Outbox::spawn(
-                db,
-                crate::messaging::Backends::from_config(cfg),
-            )),
+            outbox: Some(crate::messaging::worker::Outbox::spawn(db, backends)),
+            inbox: inbox.clone(),
             offline: false,
         },
         problems,
@@ -149,10 +155,10 @@ pub async fn run(
         tracing::warn!(count = problems.len(), "some skills were not loaded");
     }
     tracing::info!(skills = %brain.registry.ids().join(","), "skills ready");
+    let (announce, announcements) = tokio::sync::mpsc::channel(16);
     // Timers and alarms: checked now (one that ended while Sori was off is announced at
     // start-up), then whenever the next one is due.
-    let announcements = brain.db.clone().map(|db| {
-        let (tx, rx) = tokio::sync::mpsc::channel(16);
+    if let Some(db) = brain.db.clone() {
         let changed = db.lock().map(|d| d.changed()).unwrap_or_default();
         let reminders =
             crate::skill::reminders::Reminders::new(db, brain.responses.clone(), brain.zone);
@@ -160,10 +166,25 @@ pub async fn run(
             reminders,
             crate::pipeline::reminders::system_clock(),
             changed,
-            tx,
+            announce.clone(),
         ));
-        rx
-    });
+    }
+    // Incoming Matrix messages: stored as they arrive, announced with a chime if wanted.
+    if let Some(inbox) = inbox {
+        let responses = brain.responses.clone();
+        let contacts = cfg.messaging.contacts.clone();
+        let on = cfg.messaging.matrix.announce;
+        inbox.spawn(Box::new(move |new| {
+            if let Some(a) = on
+                .then(|| crate::skill::messaging::announcement(&responses, &contacts, new))
+                .flatten()
+                && announce.blocking_send(a).is_err()
+            {
+                tracing::debug!("the loop has stopped; announcement dropped");
+            }
+        }));
+    }
+    let announcements = Some(announcements);
     let handler: Box<dyn Handler> = Box::new(brain);
     let parts = Parts {
         source,

@@ -421,22 +421,49 @@ fn check_messaging(cfg: &Config) -> Check {
             );
         }
     }
-    let waiting = crate::store::Store::open(&cfg.state_dir())
+    if m.contacts.values().any(|c| c.backend == "matrix") && !m.matrix.homeserver.is_empty() {
+        let url = format!(
+            "{}/_matrix/client/versions",
+            m.matrix.homeserver.trim_end_matches('/')
+        );
+        crate::net::install_tls_provider();
+        let up = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .ok()
+            .and_then(|c| c.get(&url).send().ok())
+            .is_some_and(|r| r.status().is_success());
+        if !up {
+            return bad(
+                "messaging",
+                format!(
+                    "cannot reach the Matrix homeserver {}; messages will wait in the outbox and none can be read",
+                    m.matrix.homeserver
+                ),
+                "check messaging.matrix.homeserver and the network",
+            );
+        }
+    }
+    let (waiting, unread) = crate::store::Store::open(&cfg.state_dir())
         .ok()
-        .and_then(|mut s| crate::messaging::outbox::due(s.conn(), i64::MAX).ok())
-        .map_or(0, |v| v.len());
-    ok(
-        "messaging",
-        format!(
-            "{} contacts{}",
-            m.contacts.len(),
-            if waiting > 0 {
-                format!(", {waiting} messages waiting to be sent (`sori outbox list`)")
-            } else {
-                String::new()
-            }
-        ),
-    )
+        .map(|mut s| {
+            let w = crate::messaging::outbox::due(s.conn(), i64::MAX).map_or(0, |v| v.len());
+            (
+                w,
+                crate::messaging::inbox::count_unread(s.conn()).unwrap_or(0),
+            )
+        })
+        .unwrap_or_default();
+    let mut line = format!("{} contacts", m.contacts.len());
+    if waiting > 0 {
+        line.push_str(&format!(
+            ", {waiting} messages waiting to be sent (`sori outbox list`)"
+        ));
+    }
+    if unread > 0 {
+        line.push_str(&format!(", {unread} unread messages"));
+    }
+    ok("messaging", line)
 }
 
 fn check_state(cfg: &Config) -> Check {

@@ -25,6 +25,8 @@ fn notes(e: Earcon) -> &'static [(f32, f32, f32)] {
             (1318.5, 520.0, 130.0),
             (1318.5, 700.0, 130.0),
         ],
+        // Two soft rising notes, a third apart: "something for you".
+        Earcon::Message => &[(784.0, 0.0, 160.0), (987.8, 140.0, 260.0)],
     }
 }
 
@@ -61,6 +63,7 @@ pub fn file_name(e: Earcon) -> &'static str {
         Earcon::Cancel => "cancel.wav",
         Earcon::Error => "error.wav",
         Earcon::Alarm => "alarm.wav",
+        Earcon::Message => "message.wav",
     }
 }
 
@@ -68,12 +71,13 @@ pub fn file_name(e: Earcon) -> &'static str {
 mod tests {
     use super::*;
 
-    const ALL: [Earcon; 5] = [
+    const ALL: [Earcon; 6] = [
         Earcon::Wake,
         Earcon::Done,
         Earcon::Cancel,
         Earcon::Error,
         Earcon::Alarm,
+        Earcon::Message,
     ];
 
     #[test]

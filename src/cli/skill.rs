@@ -39,15 +39,24 @@ pub fn ask(cfg: &Config, args: AskArgs) -> anyhow::Result<()> {
     });
     // Messages confirmed here are delivered from here (what is left queued, `sori run`
     // delivers later).
-    let outbox = (!args.dry_run).then(|| {
-        sori::messaging::worker::Outbox::spawn(
-            db.clone(),
-            sori::messaging::Backends::from_config(&cfg),
-        )
-    });
+    let (outbox, inbox) = if args.dry_run {
+        (None, None)
+    } else {
+        let backends = sori::messaging::Backends::from_config(&cfg);
+        let inbox = backends.matrix().map(|mx| {
+            std::sync::Arc::new(sori::messaging::matrix_inbox::MatrixInbox::new(
+                mx,
+                db.clone(),
+                &cfg.messaging.contacts,
+            ))
+        });
+        let outbox = sori::messaging::worker::Outbox::spawn(db.clone(), backends);
+        (Some(outbox), inbox)
+    };
     let services = sori::skill::builtin::Services {
         player: player.clone(),
         outbox,
+        inbox,
         ..Default::default()
     };
     let (mut brain, problems) = load::from_config_with(&cfg, db, services, problems)?;

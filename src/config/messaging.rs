@@ -31,6 +31,9 @@ pub struct MatrixConfig {
     /// Empty: `SORI_MATRIX_TOKEN`, else log in with the password.
     pub access_token: String,
     pub timeout_ms: u64,
+    /// Announce new messages from contacts with a chime ("New message from Mom"); they are
+    /// kept for "read my messages" either way.
+    pub announce: bool,
 }
 
 impl Default for MatrixConfig {
@@ -41,6 +44,7 @@ impl Default for MatrixConfig {
             password: String::new(),
             access_token: String::new(),
             timeout_ms: 10_000,
+            announce: true,
         }
     }
 }

@@ -28,6 +28,47 @@ pub enum Piece {
 /// Normalises text char by char, keeping where spaces were (for templates, whose leading and
 /// trailing spaces matter).
 pub fn chunk(text: &str) -> Vec<Piece> {
+    chunk_from(text).into_iter().map(|(p, _)| p).collect()
+}
+
+/// The part of `original` that normalises to `span` (a wildcard slot, cut from
+/// `sentence(original)`), as it was written: case and inner punctuation kept, with a closing
+/// `.`, `?` or `!` right after it. `None` if `span` is not in it.
+pub fn original_span(original: &str, span: &str) -> Option<String> {
+    let pieces = chunk_from(original);
+    // The normalised sentence as `sentence` builds it, with each char's source index.
+    let mut norm: Vec<(char, usize)> = Vec::with_capacity(pieces.len());
+    for (p, at) in pieces {
+        match p {
+            Piece::Char(c) => norm.push((c, at)),
+            Piece::Space if norm.last().is_some_and(|(c, _)| *c != ' ') => norm.push((' ', at)),
+            Piece::Space => {}
+        }
+    }
+    let want: Vec<char> = sentence(span).chars().collect();
+    if want.is_empty() || want.len() > norm.len() {
+        return None;
+    }
+    let start = (0..=norm.len() - want.len()).find(|&i| {
+        norm[i..i + want.len()]
+            .iter()
+            .map(|(c, _)| *c)
+            .eq(want.iter().copied())
+    })?;
+    let chars: Vec<char> = original.chars().collect();
+    let first = norm[start].1;
+    let mut last = norm[start + want.len() - 1].1;
+    while chars
+        .get(last + 1)
+        .is_some_and(|c| matches!(c, '.' | '?' | '!'))
+    {
+        last += 1;
+    }
+    Some(chars[first..=last].iter().collect())
+}
+
+/// [`chunk`], with the index (in chars) of the source char each piece came from.
+fn chunk_from(text: &str) -> Vec<(Piece, usize)> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::with_capacity(chars.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -57,12 +98,12 @@ pub fn chunk(text: &str) -> Vec<Piece> {
             | '」' => Piece::Space,
             c => {
                 for l in c.to_lowercase() {
-                    out.push(Piece::Char(l));
+                    out.push((Piece::Char(l), i));
                 }
                 continue;
             }
         };
-        out.push(piece);
+        out.push((piece, i));
     }
     out
 }
@@ -85,5 +126,28 @@ mod tests {
             "it's -5 degrees 2.5 km"
         );
         assert_eq!(super::sentence("지금 몇 시야?"), "지금 몇 시야");
+    }
+
+    #[test]
+    fn a_slot_is_found_as_it_was_written() {
+        let o = super::original_span;
+        let text = "Send a message to Mom saying: I'll be late, sorry!";
+        assert_eq!(
+            o(text, "i'll be late sorry").as_deref(),
+            Some("I'll be late, sorry!")
+        );
+        assert_eq!(
+            o("Tell Jisoo that I met Dr. Kim", "i met dr kim").as_deref(),
+            Some("I met Dr. Kim")
+        );
+        assert_eq!(
+            o("tell mom Are you home?", "are you home").as_deref(),
+            Some("Are you home?")
+        );
+        assert_eq!(
+            o("엄마한테 곧 간다고 보내 줘", "곧 간다").as_deref(),
+            Some("곧 간다")
+        );
+        assert_eq!(o("hello there", "goodbye"), None);
     }
 }

@@ -22,7 +22,7 @@ pub struct MatrixBackend {
     client: reqwest::blocking::Client,
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -99,6 +99,11 @@ impl MatrixBackend {
         Ok(tok)
     }
 
+    /// Sori's own user id.
+    pub fn user(&self) -> &str {
+        &self.cfg.user
+    }
+
     fn call(
         &self,
         method: reqwest::Method,
@@ -107,7 +112,22 @@ impl MatrixBackend {
         token: Option<&str>,
         what: &str,
     ) -> Result<Value, SendError> {
+        self.call_within(method, path, body, token, what, None)
+    }
+
+    fn call_within(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+        what: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Value, SendError> {
         let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -125,16 +145,91 @@ impl MatrixBackend {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// One authenticated call, logging in first if needed and again (once) if the token was
+    /// refused. `timeout` overrides `messaging.matrix.timeout_ms` (a /sync long poll).
+    ///
+    /// # Errors
+    /// As [`Backend::send`].
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        what: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Value, SendError> {
+        let token = self.token()?;
+        match self.call_within(method.clone(), path, body, Some(&token), what, timeout) {
+            Err(SendError::Permanent(e)) if self.relogin(&e) => {
+                let token = self.token()?;
+                self.call_within(method, path, body, Some(&token), what, timeout)
+            }
+            other => other,
+        }
+    }
+
+    /// After a refused token: forget it so the next call logs in, if a password allows that.
+    fn relogin(&self, error: &str) -> bool {
+        if !error.contains(": 401 ") || self.cfg.password().is_none() {
+            return false;
+        }
+        tracing::info!("Matrix token refused; logging in again: {error}");
+        if let Ok(mut t) = self.token.lock() {
+            *t = None;
+        }
+        true
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.cfg.timeout_ms)
+    }
+
+    fn direct_path(&self) -> String {
+        format!("/user/{}/account_data/m.direct", enc(&self.cfg.user))
+    }
+
+    /// `m.direct`: user id → direct rooms (an empty object if there is none yet).
+    fn direct_map(&self, token: &str) -> Result<Value, SendError> {
+        let path = self.direct_path();
+        match self.call(reqwest::Method::GET, &path, None, Some(token), "m.direct") {
+            Ok(v) if v.is_object() => Ok(v),
+            Ok(_) => Ok(json!({})),
+            Err(SendError::Permanent(e)) if e.contains("404") => Ok(json!({})),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn put_direct(&self, token: &str, direct: &Value) -> Result<(), SendError> {
+        let path = self.direct_path();
+        self.call(
+            reqwest::Method::PUT,
+            &path,
+            Some(direct),
+            Some(token),
+            "m.direct",
+        )
+        .map(|_| ())
+    }
+
+    /// Records `room` as a direct room with `user` (after joining a room they opened).
+    ///
+    /// # Errors
+    /// As [`Backend::send`].
+    pub fn add_direct(&self, user: &str, room: &str) -> Result<(), SendError> {
+        let token = self.token()?;
+        let mut direct = self.direct_map(&token)?;
+        let mut rooms = direct[user].as_array().cloned().unwrap_or_default();
+        if rooms.iter().any(|r| r == room) {
+            return Ok(());
+        }
+        rooms.push(json!(room));
+        direct[user] = Value::Array(rooms);
+        self.put_direct(&token, &direct)
+    }
+
     /// The direct room with `user`: from `m.direct`, else created (and recorded there).
     fn direct_room(&self, token: &str, user: &str) -> Result<String, SendError> {
-        let me = enc(&self.cfg.user);
-        let path = format!("/user/{me}/account_data/m.direct");
-        let mut direct = match self.call(reqwest::Method::GET, &path, None, Some(token), "m.direct")
-        {
-            Ok(v) => v,
-            Err(SendError::Permanent(e)) if e.contains("404") => json!({}),
-            Err(e) => return Err(e),
-        };
+        let mut direct = self.direct_map(token)?;
         if let Some(room) = direct[user]
             .as_array()
             .and_then(|a| a.first())
@@ -153,17 +248,8 @@ impl MatrixBackend {
             .as_str()
             .ok_or_else(|| SendError::Temporary("Matrix createRoom: no room id".into()))?
             .to_string();
-        if !direct.is_object() {
-            direct = json!({});
-        }
         direct[user] = json!([room]);
-        self.call(
-            reqwest::Method::PUT,
-            &path,
-            Some(&direct),
-            Some(token),
-            "m.direct",
-        )?;
+        self.put_direct(token, &direct)?;
         Ok(room)
     }
 
@@ -187,13 +273,7 @@ impl Backend for MatrixBackend {
         let token = self.token()?;
         match self.send_once(&token, m) {
             // An expired or revoked token: log in again, once.
-            Err(SendError::Permanent(e))
-                if e.contains(": 401 ") && self.cfg.password().is_some() =>
-            {
-                tracing::info!("Matrix token refused; logging in again: {e}");
-                if let Ok(mut t) = self.token.lock() {
-                    *t = None;
-                }
+            Err(SendError::Permanent(e)) if self.relogin(&e) => {
                 let token = self.token()?;
                 self.send_once(&token, m)
             }

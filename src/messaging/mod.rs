@@ -3,9 +3,12 @@
 //! - `outbox`: the durable queue in the state database (written before Sori says "sent").
 //! - `worker`: the delivery thread, retrying with backoff across outages and restarts.
 //! - `email`, `webhook`, `matrix`: the backends, chosen per contact (`[messaging.contacts]`).
+//! - `inbox`, `matrix_inbox`: messages from contacts over Matrix, kept until read aloud.
 
 pub mod email;
+pub mod inbox;
 pub mod matrix;
+pub mod matrix_inbox;
 pub mod outbox;
 pub mod webhook;
 pub mod worker;
@@ -41,6 +44,13 @@ pub trait Backend: Send + Sync {
 #[derive(Default)]
 pub struct Backends {
     by_name: BTreeMap<String, Box<dyn Backend>>,
+    matrix: Option<std::sync::Arc<matrix::MatrixBackend>>,
+}
+
+impl<T: Backend + ?Sized> Backend for std::sync::Arc<T> {
+    fn send(&self, m: &Message) -> Result<(), SendError> {
+        (**self).send(m)
+    }
 }
 
 impl Backends {
@@ -62,13 +72,17 @@ impl Backends {
                 }),
             );
         }
-        if !m.matrix.homeserver.is_empty() {
-            by_name.insert(
-                "matrix".into(),
-                Box::new(matrix::MatrixBackend::new(m.matrix.clone())),
-            );
+        let matrix = (!m.matrix.homeserver.is_empty())
+            .then(|| std::sync::Arc::new(matrix::MatrixBackend::new(m.matrix.clone())));
+        if let Some(mx) = &matrix {
+            by_name.insert("matrix".into(), Box::new(mx.clone()));
         }
-        Backends { by_name }
+        Backends { by_name, matrix }
+    }
+
+    /// The Matrix client, shared with the inbox so both use one login.
+    pub fn matrix(&self) -> Option<std::sync::Arc<matrix::MatrixBackend>> {
+        self.matrix.clone()
     }
 
     /// Adds or replaces a backend (tests use fakes for the worker's logic).

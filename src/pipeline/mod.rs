@@ -26,6 +26,8 @@ pub enum Earcon {
     Error,
     /// A timer or alarm going off.
     Alarm,
+    /// A message came in.
+    Message,
 }
 
 /// What a skill answers: the words to say and whether it asked a question (then Sori listens
@@ -42,6 +44,8 @@ pub struct Reply {
     pub action: Option<crate::skill::Action>,
     /// An announcement that rings: the alarm sound, then the speech, repeated until stopped.
     pub ring: bool,
+    /// The message chime before the speech (an announced message).
+    pub chime: bool,
 }
 
 /// Something Sori says on its own: a timer or alarm going off. Announced when the loop is
@@ -54,6 +58,8 @@ pub struct Announcement {
     pub language: String,
     /// Alarm sound and repetition until stopped (or `alarms.ring_seconds`).
     pub ring: bool,
+    /// The message chime first.
+    pub chime: bool,
 }
 
 /// Turns a transcript into a reply. The understanding issue fills this with intents and
@@ -98,6 +104,7 @@ impl Handler for EchoHandler {
             intent: None,
             action: None,
             ring: false,
+            chime: false,
         })
     }
 }

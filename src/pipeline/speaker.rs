@@ -47,6 +47,7 @@ pub(super) fn spawn_speaker(
                 Earcon::Cancel,
                 Earcon::Error,
                 Earcon::Alarm,
+                Earcon::Message,
             ]
             .into_iter()
             .map(|e| (e, earcon::render(e)))
@@ -80,8 +81,9 @@ pub(super) fn spawn_speaker(
                         Some(Input::Spoken { run, cut })
                     }
                     SpeakJob::Reply { run, reply } => Some(Input::Spoken {
+                        cut: chime(&mut *sink, &mixer, &earcons, &stop, &reply)
+                            || speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx).0,
                         run,
-                        cut: speak(&mut *sink, &synth, &mixer, &stop, run, &reply, &tx).0,
                     }),
                 };
                 // Marked before the machine hears of it, so the listener's gate is already set.
@@ -95,6 +97,32 @@ pub(super) fn spawn_speaker(
         })
         .expect("spawning the speaker thread");
     jobs
+}
+
+/// The message chime before an announced message, if the reply asks for it; true if a stop
+/// cut it (the words are then skipped too).
+fn chime(
+    sink: &mut dyn AudioSink,
+    mixer: &Mixer,
+    earcons: &[(Earcon, Clip)],
+    stop: &AtomicBool,
+    reply: &Reply,
+) -> bool {
+    if !reply.chime {
+        return false;
+    }
+    let Some((_, clip)) = earcons.iter().find(|(k, _)| *k == Earcon::Message) else {
+        return false;
+    };
+    let mut clip = clip.clone();
+    mixer.apply_speech_gain(&mut clip.samples);
+    match sink.play_until(&clip, stop) {
+        Ok(done) => !done,
+        Err(e) => {
+            tracing::warn!("could not play the message chime: {e}");
+            false
+        }
+    }
 }
 
 /// A timer or alarm going off: the alarm sound, the words, a pause, again, until stopped or

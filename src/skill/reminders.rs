@@ -91,6 +91,7 @@ impl Reminders {
             speech,
             language: lang.to_string(),
             ring: true,
+            chime: false,
         }
     }
 
@@ -113,6 +114,7 @@ impl Reminders {
             speech,
             language: lang.to_string(),
             ring: true,
+            chime: false,
         }
     }
 }

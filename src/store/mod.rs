@@ -106,6 +106,24 @@ const MIGRATIONS: &[&str] = &[
         sent_ms INTEGER
     );
     CREATE INDEX outbox_due ON outbox (state, next_ms);",
+    // 7: incoming Matrix messages from contacts (`read_ms` set once read aloud, `receipt` once
+    // the homeserver has the read receipt) and where the next /sync starts.
+    "CREATE TABLE inbox (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        room TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        body TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        read_ms INTEGER,
+        receipt INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX inbox_unread ON inbox (read_ms, ts_ms);
+    CREATE TABLE matrix_sync (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        next_batch TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, Error)]

@@ -65,6 +65,18 @@ fn split_first_clause(sentence: &str) -> Option<(String, String)> {
         .then(|| (head.trim().to_string(), tail.trim().to_string()))
 }
 
+/// The voice for one piece: the reply's, unless the piece is plainly in the other script (a
+/// Korean message read out in an English reply, an English title in a Korean one).
+fn piece_language<'a>(piece: &str, reply: &'a str) -> &'a str {
+    let hangul = piece.chars().any(crate::lang::ko::is_hangul);
+    let latin = piece.chars().filter(char::is_ascii_alphabetic).count();
+    match reply {
+        "en" if hangul => "ko",
+        "ko" if !hangul && latin >= 2 => "en",
+        other => other,
+    }
+}
+
 /// One synthesised piece of a reply, or why it failed.
 pub type Piece = Result<Clip, TtsError>;
 
@@ -88,7 +100,8 @@ impl Synth {
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
                     for sentence in pieces(&job.text) {
-                        let piece = tts.synthesize(&sentence, &job.language);
+                        let lang = piece_language(&sentence, &job.language);
+                        let piece = tts.synthesize(&sentence, lang);
                         let failed = piece.is_err();
                         // The listener hung up (stopped): drop the rest of this reply.
                         if job.out.send(piece).is_err() || failed {
@@ -121,7 +134,16 @@ impl Synth {
 
 #[cfg(test)]
 mod tests {
-    use super::{pieces, sentences};
+    use super::{piece_language, pieces, sentences};
+
+    #[test]
+    fn a_piece_in_the_other_script_gets_that_voice() {
+        assert_eq!(piece_language("From Mom.", "en"), "en");
+        assert_eq!(piece_language("늦을 거야.", "en"), "ko");
+        assert_eq!(piece_language("I'll be late.", "ko"), "en");
+        assert_eq!(piece_language("엄마에게서 온 메시지예요.", "ko"), "ko");
+        assert_eq!(piece_language("3시 5분.", "ko"), "ko");
+    }
 
     #[test]
     fn the_first_clause_goes_first() {

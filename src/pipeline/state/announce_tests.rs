@@ -10,6 +10,7 @@ fn pasta() -> Announcement {
         speech: "Your pasta timer is done.".into(),
         language: "en".into(),
         ring: true,
+        chime: false,
     }
 }
 

@@ -392,6 +392,7 @@ fn announce(m: &mut Machine, a: Announcement, fx: &mut Vec<Effect>) {
         speech: a.speech,
         language: a.language,
         ring: a.ring,
+        chime: a.chime,
         ..Reply::default()
     };
     speak(m, run, reply, fx);

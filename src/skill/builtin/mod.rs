@@ -80,6 +80,8 @@ pub struct Services {
     pub player: Option<crate::music::SharedPlayer>,
     /// The message delivery thread; `None`: messages wait in the outbox for `sori run`.
     pub outbox: Option<crate::messaging::worker::Outbox>,
+    /// Incoming Matrix messages; `None`: "read my messages" has nothing to read from.
+    pub inbox: Option<Arc<crate::messaging::matrix_inbox::MatrixInbox>>,
     /// Force the network off (fixture tests with a config); `None`: on with a config.
     pub offline: bool,
 }
@@ -99,7 +101,8 @@ pub fn skills(
     let outbox = services
         .outbox
         .unwrap_or_else(|| crate::messaging::worker::Outbox::detached(db.clone()));
-    let messaging = super::messaging::Messaging::new(c.messaging.contacts.clone(), outbox);
+    let messaging =
+        super::messaging::Messaging::new(c.messaging.contacts.clone(), outbox, services.inbox);
     vec![
         Box::new(Clock),
         Box::new(Timers::new(db.clone())),

@@ -4,12 +4,14 @@
 //! in the outbox (committed) before Sori says anything about it; the delivery thread sends it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Timelike;
 
 use crate::config::messaging::Contact;
 use crate::intent::{Recognized, fuzzy};
+use crate::messaging::matrix_inbox::MatrixInbox;
 use crate::messaging::outbox::{self, State};
 use crate::messaging::worker::Outbox;
 use crate::skill::{Answer, Ctx, Follow, Skill, SkillError, SkillReply};
@@ -17,6 +19,7 @@ use crate::values::Value;
 
 pub const SEND: &str = "SoriSendMessage";
 pub const STATUS: &str = "SoriMessageStatus";
+pub const READ: &str = "SoriReadMessages";
 /// The run-time list of contact names and aliases.
 pub const LIST: &str = "message_contact";
 
@@ -28,14 +31,20 @@ const SUGGEST_SCORE: f32 = 0.45;
 pub struct Messaging {
     contacts: BTreeMap<String, Contact>,
     outbox: Outbox,
+    inbox: Option<Arc<MatrixInbox>>,
     lists_sent: bool,
 }
 
 impl Messaging {
-    pub fn new(contacts: BTreeMap<String, Contact>, outbox: Outbox) -> Messaging {
+    pub fn new(
+        contacts: BTreeMap<String, Contact>,
+        outbox: Outbox,
+        inbox: Option<Arc<MatrixInbox>>,
+    ) -> Messaging {
         Messaging {
             contacts,
             outbox,
+            inbox,
             lists_sent: false,
         }
     }
@@ -61,19 +70,9 @@ impl Messaging {
         Err(best.map(|(_, n)| n))
     }
 
-    /// How to say a contact in `lang`: in Korean its first Hangul alias ("엄마" for Mom).
+    /// How to say a contact in `lang` (see [`display`]).
     fn display(&self, lang: &str, name: &str) -> String {
-        let hangul = |s: &str| s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
-        if lang == "ko" && !hangul(name) {
-            if let Some(a) = self
-                .contacts
-                .get(name)
-                .and_then(|c| c.aliases.iter().find(|a| hangul(a)))
-            {
-                return a.clone();
-            }
-        }
-        name.to_string()
+        display(&self.contacts, lang, name)
     }
 
     fn entries(&self) -> Vec<(String, String)> {
@@ -130,7 +129,11 @@ impl Messaging {
                 return Ok(SkillReply::say(reply));
             }
         };
-        let Some(body) = i.slot("message").and_then(Value::as_text).map(clean_body) else {
+        // As it was said (whisper's case and punctuation), not as the matcher saw it.
+        let body = i.slot("message").and_then(Value::as_text).map(|b| {
+            clean_body(&crate::intent::normalize::original_span(&i.text, b).unwrap_or(b.into()))
+        });
+        let Some(body) = body else {
             return Ok(dictate(ctx.say(SEND, "ask_message", &[])?));
         };
         if body.is_empty() {
@@ -233,6 +236,23 @@ impl Messaging {
     }
 }
 
+mod read;
+pub use read::announcement;
+
+/// How to say a contact in `lang`: in Korean its first Hangul alias ("엄마" for Mom).
+pub fn display(contacts: &BTreeMap<String, Contact>, lang: &str, name: &str) -> String {
+    let hangul = |s: &str| s.chars().any(crate::lang::ko::is_hangul);
+    if lang == "ko" && !hangul(name) {
+        if let Some(a) = contacts
+            .get(name)
+            .and_then(|c| c.aliases.iter().find(|a| hangul(a)))
+        {
+            return a.clone();
+        }
+    }
+    name.to_string()
+}
+
 /// Asks for the message: the answer is taken as said, whatever it sounds like.
 fn dictate(speech: String) -> SkillReply {
     SkillReply {
@@ -254,7 +274,7 @@ fn clean_body(s: &str) -> String {
 }
 
 /// Read back with a full stop, so "Send it?" is a new sentence.
-fn with_stop(s: &str) -> String {
+pub(super) fn with_stop(s: &str) -> String {
     if s.ends_with(['.', '!', '?', '。']) {
         s.to_string()
     } else {
@@ -262,12 +282,21 @@ fn with_stop(s: &str) -> String {
     }
 }
 
-fn join(lang: &str, mut names: Vec<String>) -> String {
+/// "Dad, Jisoo or Mom" (choices).
+fn join(lang: &str, names: Vec<String>) -> String {
+    join_with(names, if lang == "ko" { ", " } else { " or " })
+}
+
+/// "Dad, Jisoo and Mom" (all of them).
+fn join_all(lang: &str, names: Vec<String>) -> String {
+    join_with(names, if lang == "ko" { ", " } else { " and " })
+}
+
+fn join_with(mut names: Vec<String>, sep: &str) -> String {
     let last = names.pop().unwrap_or_default();
     if names.is_empty() {
         return last;
     }
-    let sep = if lang == "ko" { ", " } else { " or " };
     format!("{}{sep}{last}", names.join(", "))
 }
 
@@ -277,7 +306,7 @@ impl Skill for Messaging {
     }
 
     fn intents(&self) -> Vec<String> {
-        vec![SEND.into(), STATUS.into()]
+        vec![SEND.into(), STATUS.into(), READ.into()]
     }
 
     fn describe(&self, lang: &str) -> Option<String> {
@@ -291,6 +320,7 @@ impl Skill for Messaging {
         match i.intent.as_str() {
             SEND => self.send(i, ctx),
             STATUS => self.status(ctx),
+            READ => read::read(self, ctx),
             other => Err(SkillError::Failed(format!(
                 "messaging cannot handle {other}"
             ))),
