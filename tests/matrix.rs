@@ -199,21 +199,24 @@ fn moms_messages(url: &str, token: &str) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn dictated_messages_arrive_in_a_direct_room_exactly_once() {
-    let hs = start_synapse();
-    let toml = format!(
+/// Sori's account and Mom, a Matrix contact, as config TOML.
+fn sori_config(url: &str) -> String {
+    format!(
         r#"
 [messaging.contacts]
 "Mom" = {{ aliases = ["엄마"], backend = "matrix", address = "@mom:localhost" }}
 [messaging.matrix]
-homeserver = "{}"
+homeserver = "{url}"
 user = "@sori:localhost"
 password = "sori-password"
-"#,
-        hs.url
-    );
-    let cfg: sori::config::Config = toml::from_str(&toml).unwrap();
+"#
+    )
+}
+
+#[test]
+fn dictated_messages_arrive_in_a_direct_room_exactly_once() {
+    let hs = start_synapse();
+    let cfg: sori::config::Config = toml::from_str(&sori_config(&hs.url)).unwrap();
     cfg.validate().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Mutex::new(sori::store::Store::open(dir.path()).unwrap()));
@@ -340,18 +343,7 @@ fn sori_read_up_to(url: &str, token: &str, room: &str) -> Option<String> {
 #[test]
 fn a_contacts_messages_are_read_aloud_once_and_marked_read() {
     let hs = start_synapse();
-    let toml = format!(
-        r#"
-[messaging.contacts]
-"Mom" = {{ aliases = ["엄마"], backend = "matrix", address = "@mom:localhost" }}
-[messaging.matrix]
-homeserver = "{}"
-user = "@sori:localhost"
-password = "sori-password"
-"#,
-        hs.url
-    );
-    let cfg: sori::config::Config = toml::from_str(&toml).unwrap();
+    let cfg: sori::config::Config = toml::from_str(&sori_config(&hs.url)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Mutex::new(sori::store::Store::open(dir.path()).unwrap()));
     let backends = Backends::from_config(&cfg);
@@ -449,18 +441,9 @@ fn the_daemon_announces_a_new_message_and_reads_it_when_asked() {
     std::fs::write(
         &config,
         format!(
-            r#"
-[state]
-dir = "{}"
-[messaging.contacts]
-"Mom" = {{ aliases = ["엄마"], backend = "matrix", address = "@mom:localhost" }}
-[messaging.matrix]
-homeserver = "{}"
-user = "@sori:localhost"
-password = "sori-password"
-"#,
+            "[state]\ndir = \"{}\"\n{}",
             d.join("state").display(),
-            hs.url
+            sori_config(&hs.url)
         ),
     )
     .unwrap();
