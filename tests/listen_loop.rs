@@ -446,6 +446,20 @@ fn the_systemd_unit_verifies() {
     ] {
         assert!(unit_text.contains(key), "unit lacks {key}");
     }
+    // Hardening, as systemd scores it (0 = locked down, 10 = exposed).
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let level: f32 = report
+        .lines()
+        .find_map(|l| l.split("Overall exposure level for sori.service: ").nth(1))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{report}"));
+    assert!(level <= 2.0, "exposure level {level} > 2.0:\n{report}");
 }
 
 #[test]
