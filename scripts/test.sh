@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh --test
 echo "==> building (release: whisper is too slow unoptimized)"
 cargo build --release --locked --all-targets
+echo "==> the Raspberry Pi build: aarch64 cross build, smoke run under qemu-user"
+scripts/arm64-smoke.sh
 echo "==> fetching models"
 target/release/sori models fetch
 echo "==> installing hassil for the differential intent test"
@@ -16,5 +18,8 @@ export SORI_HASSIL_PYTHON
 echo "==> installing the Python test servers (SMTP, Matrix)"
 SORI_SERVERS_PYTHON=$(scripts/pyservers.sh)
 export SORI_SERVERS_PYTHON
+echo "==> installing Chromium and playwright-core for the dashboard's browser test"
+SORI_BROWSER_NODE_PATH=$(scripts/browser.sh)
+export SORI_BROWSER_NODE_PATH
 echo "==> running tests"
 cargo test --release --locked -- --test-threads=2 "$@"

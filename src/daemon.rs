@@ -143,7 +143,10 @@ pub async fn run(
         crate::skill::builtin::Services {
             player: Some(player.clone()),
             // Delivers what is queued, including what a previous run left.
-            outbox: Some(crate::messaging::worker::Outbox::spawn(db, backends)),
+            outbox: Some(crate::messaging::worker::Outbox::spawn(
+                db.clone(),
+                backends,
+            )),
             inbox: inbox.clone(),
             offline: false,
         },
@@ -173,6 +176,7 @@ pub async fn run(
     if let Some(inbox) = inbox {
         let responses = brain.responses.clone();
         let contacts = cfg.messaging.contacts.clone();
+        let announce = announce.clone();
         let on = cfg.messaging.matrix.announce;
         inbox.spawn(Box::new(move |new| {
             if let Some(a) = on
@@ -185,6 +189,32 @@ pub async fn run(
         }));
     }
     let announcements = Some(announcements);
+    let (commands_tx, commands) = tokio::sync::mpsc::channel(8);
+    let level = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    // The local API and dashboard (not for file runs, which are tests and debugging).
+    let api_task = (cfg.api.enabled && opts.input.is_none()).then(|| {
+        let api = crate::api::Api {
+            cfg: std::sync::Arc::new(cfg.clone()),
+            events: bus.listener(),
+            commands: commands_tx,
+            announce: announce.clone(),
+            mixer: mixer.clone(),
+            db: db.clone(),
+            level: level.clone(),
+            live: std::sync::Arc::new(std::sync::Mutex::new(crate::api::Live {
+                state: "idle",
+                run: 0,
+                muted: is_muted(cfg),
+            })),
+            started: std::time::Instant::now(),
+            next_tag: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        };
+        tokio::spawn(async move {
+            if let Err(e) = crate::api::serve(api, std::future::pending()).await {
+                tracing::error!("the local API is not available: {e} (api.bind)");
+            }
+        })
+    });
     let handler: Box<dyn Handler> = Box::new(brain);
     let parts = Parts {
         source,
@@ -198,12 +228,14 @@ pub async fn run(
         handler,
         player: Some(player),
         announcements,
+        commands: Some(commands),
     };
     let options = Options {
         finite: opts.input.is_some(),
         realtime: !opts.fast,
         mute_file: Some(mute_file(cfg)),
         ring_ms: u64::from(cfg.alarms.ring_seconds) * 1000,
+        level: Some(level),
     };
     let settings = Settings::new(&cfg.listen, &cfg.wake);
     let result = actor::run(
@@ -215,6 +247,9 @@ pub async fn run(
         shutdown,
     )
     .await;
+    if let Some(t) = api_task {
+        t.abort();
+    }
     drop(bus);
     if let Some(w) = writer {
         let _ = w.await;

@@ -24,6 +24,7 @@
 //! - `net`: shared HTTP/TLS setup.
 //! - `text`: small text helpers (edit distance, "did you mean").
 
+pub mod api;
 pub mod audio;
 pub mod config;
 pub mod daemon;

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod api;
 mod listen;
 mod local;
 pub mod messaging;
@@ -64,6 +65,7 @@ pub struct Config {
     pub weather: WeatherConfig,
     pub music: MusicConfig,
     pub messaging: MessagingConfig,
+    pub api: api::ApiConfig,
     pub log: LogConfig,
 }
 
@@ -371,6 +373,7 @@ impl Config {
         self.weather.validate()?;
         self.music.validate()?;
         self.messaging.validate()?;
+        self.api.validate()?;
         let s = &self.stt;
         crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
         if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {

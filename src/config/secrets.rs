@@ -17,6 +17,9 @@ pub fn secret_keys(c: &Config) -> Vec<String> {
     if !c.messaging.matrix.password.is_empty() {
         keys.push("messaging.matrix.password".to_string());
     }
+    if !c.api.token.is_empty() {
+        keys.push("api.token".to_string());
+    }
     if !c.messaging.matrix.access_token.is_empty() {
         keys.push("messaging.matrix.access_token".to_string());
     }

@@ -44,6 +44,8 @@ pub struct Parts {
     pub player: Option<crate::music::SharedPlayer>,
     /// Timers and alarms going off (`pipeline::reminders`); `None`: none.
     pub announcements: Option<mpsc::Receiver<super::Announcement>>,
+    /// Typed commands (the local API).
+    pub commands: Option<mpsc::Receiver<super::state::TextCommand>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -56,6 +58,8 @@ pub struct Options {
     pub mute_file: Option<PathBuf>,
     /// How long a timer or alarm rings unless stopped (`alarms.ring_seconds`).
     pub ring_ms: u64,
+    /// Where the microphone's level goes, frame by frame (the local API's meter).
+    pub level: Option<Arc<std::sync::atomic::AtomicU32>>,
 }
 
 /// What the run did, for `sori run --input` and tests.
@@ -149,6 +153,7 @@ pub async fn run(
         handler,
         player,
         mut announcements,
+        mut commands,
     } = parts;
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let quit = Arc::new(AtomicBool::new(false));
@@ -225,9 +230,19 @@ pub async fn run(
                     continue;
                 }
             },
+            c = next_of(&mut commands) => match c {
+                Some(c) => Msg::Input(Input::Text(c)),
+                None => {
+                    commands = None;
+                    continue;
+                }
+            },
         };
         let input = match msg {
             Msg::Frame { frame, eof: e } => {
+                if let Some(l) = &opts.level {
+                    crate::api::set_level(l, &frame.samples);
+                }
                 eof |= e;
                 summary.frames += 1;
                 ack_owed = lockstep;
@@ -385,6 +400,13 @@ pub async fn run(
 async fn next_announcement(
     rx: &mut Option<mpsc::Receiver<super::Announcement>>,
 ) -> Option<super::Announcement> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_of<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -49,6 +49,12 @@ pub enum EventKind {
     TtsEnd {
         cut: bool,
     },
+    /// A typed command started this run (the local API); `tag` is the caller's.
+    Text {
+        text: String,
+        language: String,
+        tag: String,
+    },
     /// Sori speaks on its own: a timer or alarm went off (`key`: `timer:3`).
     Announce {
         key: String,
@@ -106,6 +112,12 @@ impl Bus {
         self.tx.subscribe()
     }
 
+    /// A way to subscribe later that does not keep the bus open: the events log ends when
+    /// the loop's bus is dropped, whatever listeners (API connections) remain.
+    pub fn listener(&self) -> Listener {
+        Listener(self.tx.downgrade())
+    }
+
     /// Stamps and publishes; also logs it.
     pub fn publish(&self, run: u64, audio_ms: u64, kind: EventKind) {
         let event = Event {
@@ -135,5 +147,16 @@ impl Bus {
 impl Default for Bus {
     fn default() -> Self {
         Bus::new()
+    }
+}
+
+/// Subscribes to a bus while it is open (see [`Bus::listener`]).
+#[derive(Clone)]
+pub struct Listener(broadcast::WeakSender<Event>);
+
+impl Listener {
+    /// `None` once the loop has stopped.
+    pub fn subscribe(&self) -> Option<broadcast::Receiver<Event>> {
+        self.0.upgrade().map(|tx| tx.subscribe())
     }
 }

@@ -124,6 +124,14 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         next_batch TEXT NOT NULL
     );",
+    // 8: the history of runs (what was heard, understood and said, with per-stage timings),
+    // for the local API and the dashboard; the newest `api.history` are kept.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_ms INTEGER NOT NULL,
+        run INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, Error)]

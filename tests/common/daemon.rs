@@ -90,6 +90,8 @@ pub fn start_daemon(
         .args(["run", "--events"])
         .arg(events)
         .args(["--set", "stt.language=en"])
+        // Daemons in parallel tests must not fight over the API's port.
+        .args(["--set", "api.bind=127.0.0.1:0"])
         .args(extra)
         .envs(std::env::var_os("SORI_SAVE_AUDIO").map(|d| ("SORI_SAVE_AUDIO", d)))
         .stdout(Stdio::null())

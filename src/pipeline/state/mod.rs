@@ -111,6 +111,27 @@ pub enum Input {
     Mute(bool),
     /// A timer or alarm went off: said as soon as the loop is idle.
     Announce(Announcement),
+    /// A typed command (the local API's `/ask`): a run without audio, started when idle.
+    Text(TextCommand),
+}
+
+/// A command given as text instead of speech.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextCommand {
+    pub text: String,
+    /// `en`, `ko`; empty: from the text's script.
+    pub language: String,
+    /// Say the reply on the speaker (false: only the events and the API's answer carry it).
+    pub speak: bool,
+    /// The caller's tag, echoed in the `Text` event so it can find its run.
+    pub tag: String,
+}
+
+/// What waits for the loop to be idle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Queued {
+    Announce(Announcement),
+    Text(TextCommand),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,8 +234,10 @@ pub struct Machine {
     /// The run's events held back until the check confirms the wake word, so they always
     /// follow `WakeDetected`.
     pub deferred: Vec<EventKind>,
-    /// Announcements waiting for the current conversation to end.
-    pub announcements: VecDeque<Announcement>,
+    /// Announcements and typed commands waiting for the current conversation to end.
+    pub queued: VecDeque<Queued>,
+    /// A typed command's run whose reply is not to be spoken.
+    pub quiet_run: Option<u64>,
 }
 
 impl Machine {
@@ -229,7 +252,8 @@ impl Machine {
             pre_roll: VecDeque::new(),
             unverified: None,
             deferred: Vec::new(),
-            announcements: VecDeque::new(),
+            queued: VecDeque::new(),
+            quiet_run: None,
         }
     }
 
@@ -254,9 +278,12 @@ const STOP_LEAD_FRAMES: usize = 3;
 pub fn step(m: Machine, input: Input) -> (Machine, Vec<Effect>) {
     let (mut m, mut fx) = step_inner(m, input);
     if matches!(m.state, State::Idle)
-        && let Some(a) = m.announcements.pop_front()
+        && let Some(q) = m.queued.pop_front()
     {
-        announce(&mut m, a, &mut fx);
+        match q {
+            Queued::Announce(a) => announce(&mut m, a, &mut fx),
+            Queued::Text(t) => text_run(&mut m, t, &mut fx),
+        }
     }
     if m.unverified.is_none() {
         return (m, fx);
@@ -280,7 +307,8 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
     let mut fx = Vec::new();
     match input {
         // Queued; `step` starts it once the loop is idle.
-        Input::Announce(a) => m.announcements.push_back(a),
+        Input::Announce(a) => m.queued.push_back(Queued::Announce(a)),
+        Input::Text(t) => m.queued.push_back(Queued::Text(t)),
         Input::Frame(f) => frame(&mut m, f, &mut fx),
         Input::Mute(on) => {
             if m.muted != on {
@@ -303,7 +331,9 @@ fn step_inner(mut m: Machine, input: Input) -> (Machine, Vec<Effect>) {
         } => transcribed(&mut m, run, speculative, result, complete, &mut fx),
         Input::Handled { run, result } => {
             if matches!(m.state, State::Handling { run: r } if r == run) {
+                let quiet = m.quiet_run.take() == Some(run);
                 match result {
+                    Ok(_) if quiet => end_run(&mut m, run, "answered", &mut fx),
                     Ok(reply) if reply.speech.trim().is_empty() => {
                         earcon(&m, Earcon::Done, &mut fx);
                         end_run(&mut m, run, "answered", &mut fx);
@@ -396,6 +426,40 @@ fn announce(m: &mut Machine, a: Announcement, fx: &mut Vec<Effect>) {
         ..Reply::default()
     };
     speak(m, run, reply, fx);
+}
+
+/// Starts a run for a typed command: straight to understanding, no audio, no earcons.
+fn text_run(m: &mut Machine, t: TextCommand, fx: &mut Vec<Effect>) {
+    let run = m.next_run;
+    m.next_run += 1;
+    let language = if t.language.is_empty() {
+        crate::lang::detect(&t.text).to_string()
+    } else {
+        t.language
+    };
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::RunStart { follow_up: false },
+    });
+    fx.push(Effect::Emit {
+        run,
+        kind: EventKind::Text {
+            text: t.text.clone(),
+            language: language.clone(),
+            tag: t.tag,
+        },
+    });
+    if !t.speak {
+        m.quiet_run = Some(run);
+    }
+    let transcript = Transcript {
+        text: t.text,
+        language,
+        audio_ms: 0,
+        stt_ms: 0,
+    };
+    fx.push(Effect::Handle { run, transcript });
+    m.state = State::Handling { run };
 }
 
 /// Says `reply`, listening meanwhile for a stop phrase.
