@@ -101,7 +101,21 @@ fn the_package_installs_runs_as_its_user_and_purges_cleanly() {
 
     // The installer's next step is `sori models fetch` as the sori user; the models this test
     // run already has stand in for that download.
-    std::os::unix::fs::symlink(repo.join("models"), "/var/lib/sori/models").unwrap();
+    // Hard links where the checkout shares the file system (instant), else a copy: the sori
+    // user may not be able to reach into the checkout (say, under /root).
+    let linked = std::process::Command::new("cp")
+        .arg("-al")
+        .arg(repo.join("models"))
+        .arg("/var/lib/sori/models")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !linked {
+        let _ = std::fs::remove_dir_all("/var/lib/sori/models");
+        run(Command::new("cp")
+            .arg("-a")
+            .arg(repo.join("models"))
+            .arg("/var/lib/sori/models"));
+    }
     let doctor = Command::new("runuser")
         .args(["-u", "sori", "--", "/usr/bin/sori", "doctor", "--json"])
         .env_remove("XDG_CONFIG_HOME")
