@@ -162,15 +162,23 @@ fn yes() -> bool {
     true
 }
 
-fn language(lang: &str, text: &str) -> Result<String, Box<Response>> {
-    match lang {
-        "" => Ok(crate::lang::detect(text).to_string()),
-        "en" | "ko" => Ok(lang.to_string()),
-        other => Err(Box::new(error(
-            StatusCode::BAD_REQUEST,
-            format!("lang `{other}`: use \"en\" or \"ko\" (or leave it out)"),
-        ))),
+/// The text to act on and its language: trimmed, not empty, `lang` en, ko or from the script.
+fn text_and_language(text: &str, lang: &str) -> Result<(String, String), Box<Response>> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(Box::new(error(StatusCode::BAD_REQUEST, "`text` is empty")));
     }
+    let lang = match lang {
+        "" => crate::lang::detect(&text).to_string(),
+        "en" | "ko" => lang.to_string(),
+        other => {
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                format!("lang `{other}`: use \"en\" or \"ko\" (or leave it out)"),
+            )));
+        }
+    };
+    Ok((text, lang))
 }
 
 async fn ask(State(api): State<Api>, body: Result<Json<AskBody>, JsonRejection>) -> Response {
@@ -178,12 +186,8 @@ async fn ask(State(api): State<Api>, body: Result<Json<AskBody>, JsonRejection>)
         Ok(Json(b)) => b,
         Err(r) => return bad_json(r),
     };
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "`text` is empty");
-    }
-    let lang = match language(&body.lang, &text) {
-        Ok(l) => l,
+    let (text, lang) = match text_and_language(&body.text, &body.lang) {
+        Ok(t) => t,
         Err(r) => return *r,
     };
     let tag = format!(
@@ -266,12 +270,8 @@ async fn say(State(api): State<Api>, body: Result<Json<SayBody>, JsonRejection>)
         Ok(Json(b)) => b,
         Err(r) => return bad_json(r),
     };
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "`text` is empty");
-    }
-    let language = match language(&body.lang, &text) {
-        Ok(l) => l,
+    let (text, language) = match text_and_language(&body.text, &body.lang) {
+        Ok(t) => t,
         Err(r) => return *r,
     };
     let a = Announcement {

@@ -31,10 +31,7 @@ impl Default for ApiConfig {
 impl ApiConfig {
     /// The token in force (config, then `SORI_API_TOKEN`).
     pub fn token(&self) -> Option<String> {
-        Some(self.token.clone())
-            .filter(|t| !t.is_empty())
-            .or_else(|| std::env::var("SORI_API_TOKEN").ok())
-            .filter(|t| !t.is_empty())
+        super::messaging::secret(&self.token, "SORI_API_TOKEN")
     }
 
     pub fn addr(&self) -> Result<std::net::SocketAddr, super::ConfigError> {

@@ -49,7 +49,8 @@ impl Default for MatrixConfig {
     }
 }
 
-fn secret(value: &str, env: &str) -> Option<String> {
+/// A secret from config, else from the environment variable `env`; empty counts as unset.
+pub(super) fn secret(value: &str, env: &str) -> Option<String> {
     Some(value.to_string())
         .filter(|p| !p.is_empty())
         .or_else(|| std::env::var(env).ok())
