@@ -66,30 +66,12 @@ fn slow_webhook_server(l: TcpListener, delay: Duration) -> Arc<Mutex<Vec<(String
     let g = got.clone();
     std::thread::spawn(move || {
         for s in l.incoming().flatten() {
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let (mut len, mut key) = (0usize, String::new());
-            let mut line = String::new();
-            r.read_line(&mut line).unwrap();
-            loop {
-                line.clear();
-                r.read_line(&mut line).unwrap();
-                let t = line.trim();
-                if t.is_empty() {
-                    break;
-                }
-                let lower = t.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-                if lower.starts_with("idempotency-key:") {
-                    key = t.split_once(':').unwrap().1.trim().to_string();
-                }
-            }
-            let mut body = vec![0; len];
-            r.read_exact(&mut body).unwrap();
-            g.lock()
-                .unwrap()
-                .push((String::from_utf8(body).unwrap(), key));
+            // A client killed halfway through its request is dropped, as a real server would;
+            // the server goes on.
+            let Some((body, key)) = read_request(&s) else {
+                continue;
+            };
+            g.lock().unwrap().push((body, key));
             std::thread::sleep(delay);
             let mut s = s;
             let _ =
@@ -97,6 +79,36 @@ fn slow_webhook_server(l: TcpListener, delay: Duration) -> Arc<Mutex<Vec<(String
         }
     });
     got
+}
+
+/// One whole POST: (body, Idempotency-Key); `None` if the client went away before the end.
+fn read_request(s: &std::net::TcpStream) -> Option<(String, String)> {
+    let mut r = BufReader::new(s.try_clone().ok()?);
+    let (mut len, mut key) = (0usize, String::new());
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    loop {
+        line.clear();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let t = line.trim();
+        if t.is_empty() {
+            break;
+        }
+        let lower = t.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+        if lower.starts_with("idempotency-key:") {
+            key = t.split_once(':')?.1.trim().to_string();
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    Some((String::from_utf8(body).ok()?, key))
 }
 
 fn config(smtp_port: u16, webhook_port: u16) -> Config {
