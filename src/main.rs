@@ -135,6 +135,9 @@ enum Command {
         #[command(subcommand)]
         command: cli::wakeword::WakewordCommand,
     },
+    /// Guided first run: speaker, microphone, language, wake word, place, music, contacts;
+    /// writes the config and ends with `sori doctor`.
+    Setup(cli::setup::SetupArgs),
     /// Manage models.
     Models {
         #[command(subcommand)]
@@ -246,6 +249,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("SORI_"))
         .collect();
+    if matches!(cli.command, Command::Setup(_)) {
+        let Command::Setup(args) = cli.command else {
+            unreachable!()
+        };
+        // Setup loads (and may rewrite) the config itself; its output is the conversation.
+        init_logging("warn", cli.verbose, cli.quiet);
+        return cli::setup::run(args, cli.config.as_deref(), &env, &sets);
+    }
     let loaded = config::load(cli.config.as_deref(), &env, &sets)?;
     init_logging(&loaded.config.log.level, cli.verbose, cli.quiet);
     for w in &loaded.warnings {
@@ -263,22 +274,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "no config file: defaults".into());
         let checks = sori::doctor::run(&cfg, &origin, &loaded.warnings, listen, !no_sound);
-        if json {
+        let failed = if json {
             println!("{}", serde_json::to_string_pretty(&checks)?);
+            checks.iter().filter(|c| !c.ok).count()
         } else {
-            for c in &checks {
-                println!(
-                    "{} {:<15} {}",
-                    if c.ok { "ok  " } else { "FAIL" },
-                    c.name,
-                    c.detail
-                );
-                if !c.ok {
-                    println!("     {:<15} fix: {}", "", c.fix);
-                }
-            }
-        }
-        let failed = checks.iter().filter(|c| !c.ok).count();
+            cli::doctor::print(&checks)
+        };
         if failed > 0 {
             anyhow::bail!("{failed} check(s) failed");
         }
@@ -333,7 +334,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Doctor { .. } => unreachable!("handled above"),
+        Command::Doctor { .. } | Command::Setup(_) => unreachable!("handled above"),
         Command::Mute { state } => {
             let now = sori::daemon::is_muted(&cfg);
             let on = match state {

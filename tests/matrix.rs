@@ -464,18 +464,9 @@ fn the_daemon_announces_a_new_message_and_reads_it_when_asked() {
     wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(500));
     rec.stop();
-    let wav = hound::WavReader::open(&heard).unwrap();
-    let samples: Vec<f32> = wav
-        .into_samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    // The chime's two notes (they overlap for a moment), then the words.
-    let tone = common::library::tone_level;
-    let chime = samples
-        .windows(2400)
-        .step_by(400)
-        .map(|w| tone(w, 16_000, 784.0).min(tone(w, 16_000, 987.8)))
-        .fold(0.0f32, f32::max);
+    // The chime's two notes, then the words.
+    let samples = common::library::wav_samples(&heard);
+    let chime = common::library::message_chime_level(&samples);
     assert!(chime > 0.01, "no chime at the speaker ({chime})");
     let out = common::run_ok(
         common::sori()

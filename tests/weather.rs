@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +18,7 @@ enum Mode {
     Malformed,
 }
 
-/// A one-thread HTTP/1.1 server answering like Open-Meteo.
+/// The local server answering like Open-Meteo.
 struct Server {
     url: String,
     mode: Arc<Mutex<Mode>>,
@@ -31,46 +30,23 @@ fn fixture(name: &str) -> String {
 }
 
 fn serve() -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let mode = Arc::new(Mutex::new(Mode::Ok));
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let (m, r) = (mode.clone(), requests.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut line = String::new();
-            let mut reader = BufReader::new(s.try_clone().unwrap());
-            reader.read_line(&mut line).unwrap();
-            // Skip the headers.
-            let mut h = String::new();
-            while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
-                h.clear();
-            }
-            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            r.lock().unwrap().push(target.clone());
-            let (status, body) = match *m.lock().unwrap() {
-                Mode::Error500 => (
-                    "500 Internal Server Error",
-                    r#"{"error":true,"reason":"Internal error"}"#.to_string(),
-                ),
-                Mode::Malformed => (
-                    "200 OK",
-                    r#"{"latitude":37.5,"daily":{"time":["2026-11-26"]"#.to_string(),
-                ),
-                Mode::Ok => ("200 OK", answer(&target)),
-            };
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
+    let m = mode.clone();
+    let http = common::http::serve(move |target| match *m.lock().unwrap() {
+        Mode::Error500 => (
+            "500 Internal Server Error",
+            r#"{"error":true,"reason":"Internal error"}"#.to_string(),
+        ),
+        Mode::Malformed => (
+            "200 OK",
+            r#"{"latitude":37.5,"daily":{"time":["2026-11-26"]"#.to_string(),
+        ),
+        Mode::Ok => ("200 OK", answer(target)),
     });
     Server {
-        url,
+        url: http.url,
         mode,
-        requests,
+        requests: http.requests,
     }
 }
 

@@ -92,7 +92,7 @@ pub fn run(cfg: &Config, cmd: WakewordCommand) -> anyhow::Result<()> {
                         .collect())
                 })
                 .collect::<anyhow::Result<Vec<Vec<i16>>>>()?;
-            add(cfg, &name, &clips, force)
+            add(cfg, &name, &clips, force).map(drop)
         }
         WakewordCommand::Record {
             name,
@@ -101,26 +101,36 @@ pub fn run(cfg: &Config, cmd: WakewordCommand) -> anyhow::Result<()> {
             force,
         } => {
             check_name(cfg, &name, force)?;
-            let mut src = audio::open_source(&cfg.audio)?;
-            let mut clips = Vec::new();
-            for i in 1..=count {
-                eprintln!("[{i}/{count}] say the wake phrase now ({seconds} s)…");
-                let clip = sori::record(src.as_mut(), seconds)?;
-                let peak = clip
-                    .samples
-                    .iter()
-                    .map(|s| s.unsigned_abs())
-                    .max()
-                    .unwrap_or(0);
-                eprintln!("        recorded, peak level {:.0} %", peak as f32 / 327.68);
-                clips.push(clip.samples);
-            }
-            add(cfg, &name, &clips, force)
+            let clips = record_clips(cfg, count, seconds)?;
+            add(cfg, &name, &clips, force).map(drop)
         }
     }
 }
 
-fn check_name(cfg: &Config, name: &str, force: bool) -> anyhow::Result<PathBuf> {
+/// Records the phrase `count` times from the configured microphone, showing each level.
+pub(crate) fn record_clips(
+    cfg: &Config,
+    count: usize,
+    seconds: f32,
+) -> anyhow::Result<Vec<Vec<i16>>> {
+    let mut src = audio::open_source(&cfg.audio)?;
+    let mut clips = Vec::new();
+    for i in 1..=count {
+        eprintln!("[{i}/{count}] say the wake phrase now ({seconds} s)…");
+        let clip = sori::record(src.as_mut(), seconds)?;
+        let peak = clip
+            .samples
+            .iter()
+            .map(|s| s.unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        eprintln!("        recorded, peak level {:.0} %", peak as f32 / 327.68);
+        clips.push(clip.samples);
+    }
+    Ok(clips)
+}
+
+pub(crate) fn check_name(cfg: &Config, name: &str, force: bool) -> anyhow::Result<PathBuf> {
     if name.is_empty()
         || name.contains(['/', '\\', '.'])
         || wake::PRETRAINED.iter().any(|(n, _)| *n == name)
@@ -139,7 +149,12 @@ fn check_name(cfg: &Config, name: &str, force: bool) -> anyhow::Result<PathBuf> 
     Ok(file)
 }
 
-fn add(cfg: &Config, name: &str, clips: &[Vec<i16>], force: bool) -> anyhow::Result<()> {
+pub(crate) fn add(
+    cfg: &Config,
+    name: &str,
+    clips: &[Vec<i16>],
+    force: bool,
+) -> anyhow::Result<PathBuf> {
     let file = check_name(cfg, name, force)?;
     let started = std::time::Instant::now();
     let mut features = wake::features::Features::load(&cfg.models_dir())?;
@@ -160,7 +175,7 @@ fn add(cfg: &Config, name: &str, clips: &[Vec<i16>], force: bool) -> anyhow::Res
     eprintln!(
         "use it: set wake.words = [\"{name}\"] in the config, or --set 'wake.words=[\"{name}\"]'"
     );
-    Ok(())
+    Ok(file)
 }
 
 fn test(

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod api;
+pub mod edit;
 mod listen;
 mod local;
 pub mod messaging;

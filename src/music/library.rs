@@ -81,6 +81,13 @@ pub fn read_tags(path: &Path) -> Result<Tags, String> {
     })
 }
 
+/// Audio files under `dir` (and its subdirectories), sorted.
+pub fn audio_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out
+}
+
 /// Audio files under `dir`, sorted (symlinked directories are not followed: no loops).
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {

@@ -167,7 +167,7 @@ pub fn from_config_with(
 }
 
 /// "hey_jarvis" (or `.../hey_jarvis_v0.1.onnx`) → "Hey Jarvis"; "소리야" stays as it is.
-fn wake_phrase(name: &str) -> String {
+pub fn wake_phrase(name: &str) -> String {
     let name = if name.ends_with(".onnx") {
         Path::new(name)
             .file_stem()

@@ -122,3 +122,25 @@ pub fn tone_level(samples: &[f32], rate: u32, hz: f32) -> f32 {
     let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
     2.0 * power.max(0.0).sqrt() / n
 }
+
+/// How loud Sori's message chime is in 16 kHz `samples`: the quieter of its two notes, each
+/// at its loudest over sliding Goertzel windows; ~0 unless both notes are there.
+pub fn message_chime_level(samples: &[f32]) -> f32 {
+    let loudest = |hz: f32| {
+        samples
+            .windows(1600)
+            .step_by(400)
+            .map(|w| tone_level(w, 16_000, hz))
+            .fold(0.0f32, f32::max)
+    };
+    loudest(784.0).min(loudest(987.8))
+}
+
+/// A 16-bit WAV file's samples as f32.
+pub fn wav_samples(path: &Path) -> Vec<f32> {
+    hound::WavReader::open(path)
+        .unwrap()
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect()
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod http;
 pub mod library;
 pub mod pulse;
 

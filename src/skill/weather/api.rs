@@ -26,6 +26,9 @@ pub struct Place {
     pub timezone: Option<String>,
     #[serde(default)]
     pub country: Option<String>,
+    /// The region (state, province) that tells same-named places apart.
+    #[serde(default)]
+    pub admin1: Option<String>,
 }
 
 /// The parts of Open-Meteo's forecast Sori speaks about.
@@ -143,6 +146,14 @@ impl Client {
     /// # Errors
     /// Network or format errors.
     pub fn geocode(&self, name: &str, lang: &str) -> Result<Option<Place>, ApiError> {
+        Ok(self.search(name, lang, 1)?.into_iter().next())
+    }
+
+    /// Up to `count` places with that name, most populous first (Open-Meteo's order).
+    ///
+    /// # Errors
+    /// Network or format errors.
+    pub fn search(&self, name: &str, lang: &str, count: usize) -> Result<Vec<Place>, ApiError> {
         #[derive(Deserialize)]
         struct Found {
             #[serde(default)]
@@ -153,7 +164,7 @@ impl Client {
             url,
             &[
                 ("name", name.to_string()),
-                ("count", "1".into()),
+                ("count", count.to_string()),
                 ("language", lang.to_string()),
                 ("format", "json".into()),
             ],
@@ -162,7 +173,7 @@ impl Client {
             url: url.clone(),
             msg: format!("malformed JSON: {e}"),
         })?;
-        Ok(found.results.into_iter().next())
+        Ok(found.results)
     }
 
     /// The forecast for a place: now and seven days, in the configured units. Returns the raw

@@ -64,6 +64,7 @@ impl Places {
                     longitude: self.home.longitude,
                     timezone: (!self.home.timezone.is_empty()).then(|| self.home.timezone.clone()),
                     country: None,
+                    admin1: None,
                 });
             }
             None if !self.home.name.is_empty() => self.home.name.clone(),
