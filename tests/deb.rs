@@ -116,6 +116,43 @@ fn the_package_installs_runs_as_its_user_and_purges_cleanly() {
             .arg(repo.join("models"))
             .arg("/var/lib/sori/models"));
     }
+    // The installer runs `sudo sori setup`: here scripted, as root, on the packaged config.
+    let setup = run(Command::new("/usr/bin/sori")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", "/root")
+        .args([
+            "setup",
+            "--yes",
+            "--no-audio-test",
+            "--no-doctor",
+            "--language",
+            "ko",
+            "--wake-word",
+            "alexa",
+            "--city",
+            "Seoul",
+            "--latitude",
+            "37.5665",
+            "--longitude",
+            "126.978",
+            "--timezone",
+            "Asia/Seoul",
+        ]));
+    assert!(
+        text(&setup).contains("Wrote /etc/sori/config.toml"),
+        "{}",
+        text(&setup)
+    );
+    // Still readable by the service and nobody else; the packaged file kept beside it.
+    assert_eq!(stat("/etc/sori/config.toml").trim(), "root:sori 640");
+    assert!(Path::new("/etc/sori/config.toml.bak").is_file());
+    let written = std::fs::read_to_string("/etc/sori/config.toml").unwrap();
+    assert!(written.contains("\nwords = [\"alexa\"]\n"), "{written}");
+    assert!(
+        written.contains("\ndir = \"/var/lib/sori/models\""),
+        "packaged paths kept"
+    );
+
     let doctor = Command::new("runuser")
         .args(["-u", "sori", "--", "/usr/bin/sori", "doctor", "--json"])
         .env_remove("XDG_CONFIG_HOME")
@@ -148,6 +185,20 @@ fn the_package_installs_runs_as_its_user_and_purges_cleanly() {
             .contains("/var/lib/sori/models")
     );
     assert_eq!(check("speech to text")["ok"], true, "{checks:#?}");
+    assert!(
+        check("wake word")["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("alexa"),
+        "setup's answers are used: {checks:#?}"
+    );
+    assert!(
+        check("location")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Seoul at 37.5"),
+        "{checks:#?}"
+    );
     assert_eq!(check("state")["ok"], true, "{checks:#?}");
     assert!(Path::new("/var/lib/sori/sori.db").is_file());
 
