@@ -465,15 +465,8 @@ fn the_daemon_announces_a_new_message_and_reads_it_when_asked() {
     std::thread::sleep(Duration::from_millis(500));
     rec.stop();
     // The chime's two notes, then the words.
-    let samples = common::library::wav_samples(&heard);
-    let chime = common::library::message_chime_level(&samples);
+    let (text, chime) = common::library::heard_at_speaker(&heard);
     assert!(chime > 0.01, "no chime at the speaker ({chime})");
-    let out = common::run_ok(
-        common::sori()
-            .args(["transcribe", "--json", "--lang", "en"])
-            .arg(&heard),
-    );
-    let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
     assert!(text.contains("message from mom"), "speaker said {text}");
 
     // "Hey Jarvis … read my messages", said again if whisper mishears it.

@@ -32,6 +32,14 @@ fn geocoder() -> common::http::Server {
     })
 }
 
+/// No microphone or speaker: the scripted runs choose no devices and test none.
+const NULL_AUDIO: [&str; 4] = [
+    "--set",
+    "audio.input=\"null\"",
+    "--set",
+    "audio.output=\"null\"",
+];
+
 fn search_url(geo: &common::http::Server) -> String {
     format!("{}/v1/search", geo.url)
 }
@@ -187,18 +195,8 @@ fn answered_at_the_terminal_through_the_speaker_and_microphone() {
     assert!(text.contains("All good."), "{text}");
 
     // What the speaker played: the chime, then the recording of the speech.
-    let samples = common::library::wav_samples(&heard);
-    let chime = common::library::message_chime_level(&samples);
+    let (said_back, chime) = common::library::heard_at_speaker(&heard);
     assert!(chime > 0.01, "no chime at the speaker ({chime})");
-    let out = common::run_ok(
-        common::sori()
-            .args(["transcribe", "--json", "--lang", "en"])
-            .arg(&heard),
-    );
-    let said_back = common::transcripts(&out)[0]["text"]
-        .as_str()
-        .unwrap()
-        .to_lowercase();
     assert!(
         said_back.contains("testing"),
         "the recording was not played back: {said_back}"
@@ -252,12 +250,7 @@ fn scripted_with_flags_and_run_again_keeping_the_users_edits() {
         setup(d.path(), &search_url(&geo))
             .args(["--yes", "--no-audio-test", "--output"])
             .arg(&config)
-            .args([
-                "--set",
-                "audio.input=\"null\"",
-                "--set",
-                "audio.output=\"null\"",
-            ])
+            .args(NULL_AUDIO)
             .args(extra)
             .output()
             .unwrap()
@@ -352,59 +345,33 @@ fn bad_answers_get_clear_errors_and_nothing_is_written() {
         setup(d.path(), &search_url(&geo))
             .args(["--yes", "--no-audio-test", "--no-doctor", "--output"])
             .arg(&config)
-            .args([
-                "--set",
-                "audio.input=\"null\"",
-                "--set",
-                "audio.output=\"null\"",
-            ])
+            .args(NULL_AUDIO)
             .args(extra)
             .output()
             .unwrap()
     };
-    let out = run(&["--wake-word", "hey_nobody"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("sori wakeword record hey_nobody"),
-        "{}",
-        stderr(&out)
-    );
-    let out = run(&["--city", "Atlantis"]);
-    assert!(
-        stderr(&out).contains("No place called `Atlantis` found"),
-        "{}",
-        stderr(&out)
-    );
-    let out = run(&["--timezone", "seoul"]);
-    assert!(
-        stderr(&out).contains("did you mean Asia/Seoul?"),
-        "{}",
-        stderr(&out)
-    );
-    let out = run(&["--contact", "Mom=email:mom@example.com"]);
-    assert!(
-        stderr(&out).contains("SMTP server"),
-        "an email contact needs its server: {}",
-        stderr(&out)
-    );
-    let out = run(&["--contact", "Mom=fax:123"]);
-    assert!(
-        stderr(&out).contains("unknown way `fax`"),
-        "{}",
-        stderr(&out)
-    );
+    for (flags, says) in [
+        (
+            &["--wake-word", "hey_nobody"][..],
+            "sori wakeword record hey_nobody",
+        ),
+        (&["--city", "Atlantis"], "No place called `Atlantis` found"),
+        (&["--timezone", "seoul"], "did you mean Asia/Seoul?"),
+        // An email contact needs its server.
+        (&["--contact", "Mom=email:mom@example.com"], "SMTP server"),
+        (&["--contact", "Mom=fax:123"], "unknown way `fax`"),
+    ] {
+        let out = run(flags);
+        assert!(!out.status.success(), "{flags:?}");
+        assert!(stderr(&out).contains(says), "{flags:?}: {}", stderr(&out));
+    }
     assert!(!config.exists(), "nothing written on an error");
 
     // With no answers on stdin and no --yes, it says how to run it.
     let out = setup(d.path(), &search_url(&geo))
         .args(["--output"])
         .arg(&config)
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
+        .args(NULL_AUDIO)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -417,12 +384,7 @@ fn bad_answers_get_clear_errors_and_nothing_is_written() {
     let out = setup(d.path(), &dead_url)
         .args(["--yes", "--no-audio-test", "--no-doctor", "--output"])
         .arg(&config)
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
+        .args(NULL_AUDIO)
         .args(["--city", "Busan", "--timezone", "Asia/Seoul"])
         .output()
         .unwrap();

@@ -144,3 +144,19 @@ pub fn wav_samples(path: &Path) -> Vec<f32> {
         .map(|s| f32::from(s.unwrap()) / 32768.0)
         .collect()
 }
+
+/// What a speaker recording says (whisper, English) and whether Sori's message chime is in it:
+/// (the transcript in lower case, the chime's level).
+pub fn heard_at_speaker(wav: &Path) -> (String, f32) {
+    let chime = message_chime_level(&wav_samples(wav));
+    let out = super::run_ok(
+        super::sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .arg(wav),
+    );
+    let text = super::transcripts(&out)[0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_lowercase();
+    (text, chime)
+}
