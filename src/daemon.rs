@@ -98,7 +98,7 @@ pub async fn run(
     let wake = crate::wake::load(cfg)?;
     let vad = crate::vad::SileroVad::load(&models)?;
     let cfg2 = cfg.clone();
-    let stt = tokio::task::spawn_blocking(move || crate::load_stt(&cfg2))
+    let stt = tokio::task::spawn_blocking(move || crate::load_stt_engine(&cfg2))
         .await
         .map_err(|e| DaemonError::Input(e.to_string()))??;
     let mut voices =
@@ -222,7 +222,7 @@ pub async fn run(
         sink,
         wake: Box::new(wake),
         vad: Box::new(vad),
-        stt: Box::new(stt),
+        stt,
         tts: Box::new(voices),
         mixer,
         handler,

@@ -60,6 +60,19 @@ pub fn run(
     out.push(check_onnx(cfg));
     out.push(check_wake(cfg));
     out.push(check_stt(cfg));
+    if !cfg.stt.remote.is_empty() {
+        let timeout = std::time::Duration::from_millis(u64::from(cfg.stt.remote_timeout_ms));
+        out.push(
+            match crate::wyoming::client::probe(&cfg.stt.remote, "asr", timeout) {
+                Ok(d) => ok("remote stt", d),
+                Err(e) => bad(
+                    "remote stt",
+                    format!("{e}; commands are transcribed on this device until it answers"),
+                    "start the Wyoming server, or check stt.remote (host, port, firewall)",
+                ),
+            },
+        );
+    }
     out.push(check_espeak());
     out.extend(check_voices(cfg));
     out.extend(check_skills(cfg));

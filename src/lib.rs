@@ -46,6 +46,7 @@ pub mod tts;
 pub mod vad;
 pub mod values;
 pub mod wake;
+pub mod wyoming;
 
 use std::path::PathBuf;
 
@@ -83,6 +84,31 @@ pub fn load_stt(cfg: &config::Config) -> Result<stt::whisper::WhisperStt, stt::S
         initial_prompt: s.initial_prompt.clone(),
     };
     stt::whisper::WhisperStt::load(&path, opts)
+}
+
+/// The speech-to-text engine `sori run` uses: the local whisper, behind a Wyoming server when
+/// `stt.remote` names one (the local model then is its fallback).
+///
+/// # Errors
+/// As `load_stt`; a bad `stt.remote` was refused when the config loaded.
+pub fn load_stt_engine(cfg: &config::Config) -> Result<Box<dyn stt::Stt>, stt::SttError> {
+    let local = Box::new(load_stt(cfg)?);
+    if cfg.stt.remote.is_empty() {
+        return Ok(local);
+    }
+    let addr =
+        wyoming::client::Address::parse(&cfg.stt.remote).map_err(|e| stt::SttError::Load {
+            path: cfg.stt.remote.clone(),
+            reason: e,
+        })?;
+    tracing::info!(remote = %addr, "speech to text on a Wyoming server, the local model as fallback");
+    let language = (cfg.stt.language != "auto").then(|| cfg.stt.language.clone());
+    Ok(Box::new(stt::remote::RemoteStt::new(
+        addr,
+        std::time::Duration::from_millis(u64::from(cfg.stt.remote_timeout_ms)),
+        language,
+        local,
+    )))
 }
 
 /// Reads `seconds` of audio from `source` into a 16 kHz clip (used by `sori record` and

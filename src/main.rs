@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sori::audio::{self, AudioError};
 use sori::config::{self, ConfigError};
-use sori::stt::Stt;
 
 #[derive(Parser)]
 #[command(
@@ -413,7 +412,7 @@ fn transcribe(
         .first()
         .map(|f| audio::wav::load_16k_mono(f))
         .transpose()?;
-    let mut stt = sori::load_stt(cfg)?;
+    let mut stt = sori::load_stt_engine(cfg)?;
     let print = |t: &sori::stt::Transcript, name: &str| -> anyhow::Result<()> {
         if json {
             println!("{}", serde_json::to_string(t)?);

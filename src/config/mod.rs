@@ -138,6 +138,11 @@ pub struct SttConfig {
     pub window: String,
     /// Text that primes the decoder with likely words (names, places).
     pub initial_prompt: String,
+    /// A Wyoming speech-to-text server (`tcp://host:10300`) that transcribes instead of the
+    /// local whisper; empty: none. The local model stays loaded as the fallback.
+    pub remote: String,
+    /// Give up on the remote after this long (connect, and each read) and transcribe locally.
+    pub remote_timeout_ms: u32,
 }
 
 impl Default for SttConfig {
@@ -148,6 +153,8 @@ impl Default for SttConfig {
             threads: 0,
             window: "auto".into(),
             initial_prompt: String::new(),
+            remote: String::new(),
+            remote_timeout_ms: 5000,
         }
     }
 }
@@ -398,6 +405,16 @@ impl Config {
                 format!("`{}` is not `auto` or `full`", s.window),
             ));
         }
+        if !s.remote.is_empty() {
+            crate::wyoming::client::Address::parse(&s.remote)
+                .map_err(|e| invalid("stt.remote", e))?;
+        }
+        if !(100..=60_000).contains(&s.remote_timeout_ms) {
+            return Err(invalid(
+                "stt.remote_timeout_ms",
+                format!("{} is out of range; use 100..=60000", s.remote_timeout_ms),
+            ));
+        }
         listen::validate(&self.wake, &self.listen)?;
         speak::validate(&self.tts, &self.persona)?;
         if self.audio.volume > 100 {
@@ -570,6 +587,7 @@ mod tests {
         assert!(err(&["stt.threads=\"many\""]).contains("`stt.threads`"));
         assert!(err(&["stt.language=klingon"]).contains("`stt.language`"));
         assert!(err(&["stt.model=huge"]).contains("`stt.model`"));
+        assert!(err(&["stt.remote=whisper.lan:10300"]).contains("tcp://HOST:PORT"));
         assert!(err(&["audio.input=alsa"]).contains("`audio.input`"));
         assert!(err(&["audio.input=wav"]).contains("`audio.input_file`"));
         assert!(err(&["stt.window=half"]).contains("`stt.window`"));

@@ -1,5 +1,6 @@
 //! Speech to text: the `Stt` trait and the whisper.cpp engine behind it.
 
+pub mod remote;
 pub mod whisper;
 
 use serde::Serialize;

@@ -1,0 +1,166 @@
+//! Wyoming against the reference `wyoming` library (PyPI): Sori's remote speech to text talks to
+//! a server built with it (`tests/servers/wyoming_asr.py`), `sori doctor` reads its `info`, and
+//! when the server is slow or gone Sori transcribes with its local whisper instead.
+
+mod common;
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the reference-library ASR server on a free port; its `tcp://` address.
+fn asr_server(extra: &[&str]) -> (Server, String) {
+    let port = common::free_port();
+    let child = Command::new(common::servers_python())
+        .arg(common::repo().join("tests/servers/wyoming_asr.py"))
+        .args(["--uri", &format!("tcp://127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    common::wait_until("the wyoming server listens", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (server, format!("tcp://127.0.0.1:{port}"))
+}
+
+fn jfk() -> Option<std::path::PathBuf> {
+    common::eval_dir().map(|e| e.join("audio/whisper_jfk.wav"))
+}
+
+fn transcribe(remote: &str, extra: &[&str], wav: &std::path::Path) -> std::process::Output {
+    common::sori()
+        .args(["transcribe", "--json", "--set"])
+        .arg(format!("stt.remote=\"{remote}\""))
+        .args(extra)
+        .arg(wav)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    let t = common::transcripts(out);
+    t[0]["text"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_remote_server_transcribes_and_doctor_sees_it() {
+    common::require_models();
+    let Some(wav) = jfk() else { return };
+    let (_server, uri) = asr_server(&[]);
+    let out = transcribe(&uri, &["--lang", "ko"], &wav);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 11 s at 16 kHz, streamed whole, in the configured language.
+    let said = text(&out);
+    let n: usize = said
+        .strip_prefix("heard ")
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not the server's answer: {said}"));
+    let expected = sori::audio::wav::load_16k_mono(&wav).unwrap().len();
+    assert_eq!(n, expected, "{said}");
+    assert!(said.ends_with("at 16000 hertz in ko"), "{said}");
+
+    let doctor = common::sori()
+        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
+        .args(["--set", &format!("stt.remote=\"{uri}\"")])
+        .args([
+            "--set",
+            "audio.input=\"null\"",
+            "--set",
+            "audio.output=\"null\"",
+        ])
+        .output()
+        .unwrap();
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
+    let remote = checks
+        .iter()
+        .find(|c| c["name"] == "remote stt")
+        .unwrap_or_else(|| panic!("{checks:#?}"));
+    assert_eq!(remote["ok"], true, "{remote}");
+    assert_eq!(remote["detail"], format!("{uri} answers: counter"));
+}
+
+#[test]
+fn a_dead_or_slow_server_falls_back_to_the_local_whisper() {
+    common::require_models();
+    let Some(wav) = jfk() else { return };
+    let local_words = "and so my fellow americans ask not what your country can do for you ask what you can do for your country";
+
+    // Nothing listens there.
+    let port = common::free_port();
+    let dead = format!("tcp://127.0.0.1:{port}");
+    let out = transcribe(&dead, &["--lang", "en"], &wav);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        common::wer(local_words, &text(&out)) < 0.3,
+        "{}",
+        text(&out)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("transcribing on this device"), "{err}");
+
+    // A server slower than the timeout: one timeout, then the local answer.
+    let (_server, slow) = asr_server(&["--delay", "5"]);
+    let started = Instant::now();
+    let out = transcribe(
+        &slow,
+        &["--lang", "en", "--set", "stt.remote_timeout_ms=500"],
+        &wav,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        common::wer(local_words, &text(&out)) < 0.3,
+        "{}",
+        text(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the slow server held Sori up"
+    );
+
+    // Doctor names the problem and what Sori does meanwhile.
+    let doctor = common::sori()
+        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
+        .args(["--set", &format!("stt.remote=\"{dead}\"")])
+        .args([
+            "--set",
+            "audio.input=\"null\"",
+            "--set",
+            "audio.output=\"null\"",
+        ])
+        .output()
+        .unwrap();
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
+    let remote = checks.iter().find(|c| c["name"] == "remote stt").unwrap();
+    assert_eq!(remote["ok"], false);
+    assert!(
+        remote["detail"]
+            .as_str()
+            .unwrap()
+            .contains("transcribed on this device"),
+        "{remote}"
+    );
+}
