@@ -48,6 +48,26 @@ fn transcribe(remote: &str, extra: &[&str], wav: &std::path::Path) -> std::proce
         .unwrap()
 }
 
+/// `sori doctor`'s check of the remote at `uri`.
+fn doctor_remote_check(uri: &str) -> serde_json::Value {
+    let doctor = common::sori()
+        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
+        .args(["--set", &format!("stt.remote=\"{uri}\"")])
+        .args([
+            "--set",
+            "audio.input=\"null\"",
+            "--set",
+            "audio.output=\"null\"",
+        ])
+        .output()
+        .unwrap();
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
+    checks
+        .into_iter()
+        .find(|c| c["name"] == "remote stt")
+        .expect("a remote stt check")
+}
+
 fn text(out: &std::process::Output) -> String {
     let t = common::transcripts(out);
     t[0]["text"].as_str().unwrap().to_string()
@@ -75,22 +95,7 @@ fn a_remote_server_transcribes_and_doctor_sees_it() {
     assert_eq!(n, expected, "{said}");
     assert!(said.ends_with("at 16000 hertz in ko"), "{said}");
 
-    let doctor = common::sori()
-        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
-        .args(["--set", &format!("stt.remote=\"{uri}\"")])
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
-        .output()
-        .unwrap();
-    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
-    let remote = checks
-        .iter()
-        .find(|c| c["name"] == "remote stt")
-        .unwrap_or_else(|| panic!("{checks:#?}"));
+    let remote = doctor_remote_check(&uri);
     assert_eq!(remote["ok"], true, "{remote}");
     assert_eq!(remote["detail"], format!("{uri} answers: counter"));
 }
@@ -142,19 +147,7 @@ fn a_dead_or_slow_server_falls_back_to_the_local_whisper() {
     );
 
     // Doctor names the problem and what Sori does meanwhile.
-    let doctor = common::sori()
-        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
-        .args(["--set", &format!("stt.remote=\"{dead}\"")])
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
-        .output()
-        .unwrap();
-    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
-    let remote = checks.iter().find(|c| c["name"] == "remote stt").unwrap();
+    let remote = doctor_remote_check(&dead);
     assert_eq!(remote["ok"], false);
     assert!(
         remote["detail"]
