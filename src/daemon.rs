@@ -215,7 +215,29 @@ pub async fn run(
             }
         })
     });
-    let handler: Box<dyn Handler> = Box::new(brain);
+    let responses = brain.responses.clone();
+    let mut handler: Box<dyn Handler> = Box::new(brain);
+    let mut stt = stt;
+    let mut remote_mute = None;
+    if let Some(addr) = cfg
+        .satellite
+        .addr()
+        .map_err(|e| DaemonError::Input(e.to_string()))?
+    {
+        let link = satellite_link(cfg, announce.clone(), responses);
+        let bound = crate::wyoming::satellite::server::serve(link.clone(), addr, &bus)
+            .map_err(|e| DaemonError::Input(format!("satellite.listen = {addr}: {e}")))?;
+        let _ = bound;
+        stt = Box::new(crate::wyoming::satellite::bridge::SatelliteStt::new(
+            link.clone(),
+            stt,
+        ));
+        handler = Box::new(crate::wyoming::satellite::bridge::SatelliteHandler::new(
+            link.clone(),
+            handler,
+        ));
+        remote_mute = Some(link.mute_flag());
+    }
     let parts = Parts {
         source,
         reopen,
@@ -236,8 +258,14 @@ pub async fn run(
         mute_file: Some(mute_file(cfg)),
         ring_ms: u64::from(cfg.alarms.ring_seconds) * 1000,
         level: Some(level),
+        remote_mute: remote_mute.clone(),
     };
-    let settings = Settings::new(&cfg.listen, &cfg.wake);
+    let mut settings = Settings::new(&cfg.listen, &cfg.wake);
+    if remote_mute.is_some() {
+        // A speculative transcript would start a Home Assistant pipeline (and its actions)
+        // for a command that may not be over: satellites wait for the trailing silence.
+        settings.speculate_after = usize::MAX;
+    }
     let result = actor::run(
         parts,
         settings,
@@ -255,6 +283,54 @@ pub async fn run(
         let _ = w.await;
     }
     result.map_err(DaemonError::Input)
+}
+
+/// The satellite's shared state: who Sori is (name, wake words, languages) and how it says
+/// a Home Assistant timer is done (the timers skill's own words).
+fn satellite_link(
+    cfg: &Config,
+    announce: tokio::sync::mpsc::Sender<crate::pipeline::Announcement>,
+    responses: crate::skill::responses::Responses,
+) -> std::sync::Arc<crate::wyoming::satellite::Link> {
+    let languages = if cfg.stt.language == "auto" {
+        vec!["en".to_string(), "ko".to_string()]
+    } else {
+        vec![cfg.stt.language.clone()]
+    };
+    let identity = crate::wyoming::satellite::Identity {
+        name: cfg.satellite.display_name(),
+        wake_words: cfg
+            .wake
+            .words
+            .iter()
+            .map(|w| (w.clone(), w.replace('_', " ")))
+            .collect(),
+        languages,
+    };
+    let words: crate::wyoming::satellite::TimerWords = Box::new(move |lang, name| {
+        let ko = lang == "ko";
+        let label = match (name, ko) {
+            (Some(n), true) => format!("{n} 타이머"),
+            (Some(n), false) => format!("{n} timer"),
+            (None, true) => "타이머".into(),
+            (None, false) => "timer".into(),
+        };
+        responses
+            .render(
+                if ko { "ko" } else { "en" },
+                "SoriTimerDone",
+                "done",
+                &[("label", label.clone())],
+                true,
+            )
+            .unwrap_or(label)
+    });
+    crate::wyoming::satellite::Link::new(
+        identity,
+        std::time::Duration::from_millis(u64::from(cfg.satellite.timeout_ms)),
+        Some(announce),
+        Some(words),
+    )
 }
 
 /// Brings the music library up to date in the background (only changed files are read); the

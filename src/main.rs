@@ -49,6 +49,12 @@ enum Command {
         /// With --input: process the file as fast as possible instead of in real time.
         #[arg(long, requires = "input")]
         fast: bool,
+        /// Be a Home Assistant voice satellite (Wyoming) on this address (satellite.listen);
+        /// with no address, tcp://127.0.0.1:10700 (this machine only; tcp://0.0.0.0:10700
+        /// for the LAN).
+        #[arg(long, value_name = "URI", num_args = 0..=1,
+              default_missing_value = sori::config::satellite::DEFAULT_LISTEN)]
+        wyoming_server: Option<String>,
     },
     /// Check config, models, ONNX Runtime, microphone and speaker; name the fix for each problem.
     Doctor {
@@ -242,6 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             set("stt.language", lang);
         }
         Command::Record { device, .. } => set("audio.input_device", device),
+        Command::Run { wyoming_server, .. } => set("satellite.listen", wyoming_server),
         Command::Play { device, .. } => set("audio.output_device", device),
         _ => {}
     }
@@ -317,6 +324,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output,
             events,
             fast,
+            ..
         } => {
             let opts = sori::daemon::RunOptions {
                 input,

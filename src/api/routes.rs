@@ -280,6 +280,7 @@ async fn say(State(api): State<Api>, body: Result<Json<SayBody>, JsonRejection>)
         language: language.clone(),
         ring: false,
         chime: false,
+        audio: None,
     };
     if api.announce.send(a).await.is_err() {
         return error(

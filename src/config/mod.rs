@@ -10,6 +10,7 @@ mod listen;
 mod local;
 pub mod messaging;
 pub mod music;
+pub mod satellite;
 mod secrets;
 mod skills;
 mod speak;
@@ -67,6 +68,7 @@ pub struct Config {
     pub music: MusicConfig,
     pub messaging: MessagingConfig,
     pub api: api::ApiConfig,
+    pub satellite: satellite::SatelliteConfig,
     pub log: LogConfig,
 }
 
@@ -382,6 +384,7 @@ impl Config {
         self.music.validate()?;
         self.messaging.validate()?;
         self.api.validate()?;
+        self.satellite.validate()?;
         let s = &self.stt;
         crate::stt::resolve_model_name(&s.model).map_err(|e| invalid("stt.model", e))?;
         if s.language != "auto" && whisper_rs::get_lang_id(&s.language).is_none() {

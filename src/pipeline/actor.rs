@@ -60,6 +60,9 @@ pub struct Options {
     pub ring_ms: u64,
     /// Where the microphone's level goes, frame by frame (the local API's meter).
     pub level: Option<Arc<std::sync::atomic::AtomicU32>>,
+    /// Muted from elsewhere as well (Home Assistant pausing the satellite), checked with the
+    /// mute file.
+    pub remote_mute: Option<Arc<AtomicBool>>,
 }
 
 /// What the run did, for `sori run --input` and tests.
@@ -352,9 +355,12 @@ pub async fn run(
         {
             last_mute_check = Instant::now();
             mixer.refresh();
-            if let Some(on) = read_mute(f)
-                && on != m.muted
-            {
+            let remote = opts
+                .remote_mute
+                .as_ref()
+                .is_some_and(|r| r.load(Ordering::Relaxed));
+            let on = read_mute(f).unwrap_or(muted) || remote;
+            if on != m.muted {
                 let (next, effects) = state::step(m, Input::Mute(on));
                 m = next;
                 for fx in effects {

@@ -46,6 +46,10 @@ pub struct Reply {
     pub ring: bool,
     /// The message chime before the speech (an announced message).
     pub chime: bool,
+    /// The speech already rendered elsewhere (Home Assistant's text to speech when Sori is a
+    /// satellite): played as it is instead of synthesising `speech`.
+    #[serde(skip)]
+    pub audio: Option<std::sync::Arc<crate::audio::Clip>>,
 }
 
 /// Something Sori says on its own: a timer or alarm going off. Announced when the loop is
@@ -60,6 +64,9 @@ pub struct Announcement {
     pub ring: bool,
     /// The message chime first.
     pub chime: bool,
+    /// Rendered speech to play instead of synthesising `speech` (see [`Reply::audio`]).
+    #[serde(skip)]
+    pub audio: Option<std::sync::Arc<crate::audio::Clip>>,
 }
 
 /// Turns a transcript into a reply. The understanding issue fills this with intents and
@@ -105,6 +112,7 @@ impl Handler for EchoHandler {
             action: None,
             ring: false,
             chime: false,
+            audio: None,
         })
     }
 }

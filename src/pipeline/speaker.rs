@@ -185,6 +185,22 @@ fn speak(
     let publish = |kind| {
         let _ = tx.blocking_send(Msg::Publish { run, kind });
     };
+    if let Some(audio) = &reply.audio {
+        publish(EventKind::TtsStart);
+        let mut clip = (**audio).clone();
+        mixer.apply_speech_gain(&mut clip.samples);
+        return match sink.play_until(&clip, stop) {
+            Ok(true) => (false, clip.duration_ms()),
+            Ok(false) => (true, 0),
+            Err(e) => {
+                publish(EventKind::Error {
+                    stage: "audio".into(),
+                    message: e.to_string(),
+                });
+                (false, 0)
+            }
+        };
+    }
     let pieces = synth.speak(&reply.speech, &reply.language);
     let mut first = true;
     let mut played = 0;

@@ -116,7 +116,7 @@ pub(super) fn spawn_stt(
                     }
                     SttJob::StopCheck { run, audio } => {
                         let pcm = crate::audio::i16_to_f32(&audio);
-                        if let Ok(t) = stt.transcribe(&pcm) {
+                        if let Ok(t) = stt.transcribe_aside(&pcm) {
                             tracing::debug!(text = %t.text, "overheard while speaking");
                             let _ = tx
                                 .blocking_send(Msg::Input(Input::Overheard { run, text: t.text }));

@@ -468,6 +468,7 @@ impl crate::pipeline::Handler for Brain {
             action: out.action,
             ring: false,
             chime: false,
+            audio: None,
         })
     }
 }

@@ -92,6 +92,7 @@ impl Reminders {
             language: lang.to_string(),
             ring: true,
             chime: false,
+            audio: None,
         }
     }
 
@@ -115,6 +116,7 @@ impl Reminders {
             language: lang.to_string(),
             ring: true,
             chime: false,
+            audio: None,
         }
     }
 }

@@ -69,6 +69,15 @@ pub trait Stt: Send {
         let _ = prompt;
         self.transcribe_in(pcm, language)
     }
+
+    /// Transcribes something that is not a command (speech overheard while Sori speaks, checked
+    /// for a stop phrase): never sent to a satellite's Home Assistant.
+    ///
+    /// # Errors
+    /// As `transcribe`.
+    fn transcribe_aside(&mut self, pcm: &[f32]) -> Result<Transcript, SttError> {
+        self.transcribe(pcm)
+    }
 }
 
 /// Model names Sori knows, and their files in the models directory.

@@ -6,6 +6,7 @@
 //! peer costs one closed connection, never the daemon's memory.
 
 pub mod client;
+pub mod satellite;
 pub mod types;
 
 use std::io::{BufRead, Read, Write};

@@ -11,6 +11,7 @@ fn pasta() -> Announcement {
         language: "en".into(),
         ring: true,
         chime: false,
+        audio: None,
     }
 }
 

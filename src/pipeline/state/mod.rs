@@ -423,6 +423,7 @@ fn announce(m: &mut Machine, a: Announcement, fx: &mut Vec<Effect>) {
         language: a.language,
         ring: a.ring,
         chime: a.chime,
+        audio: a.audio,
         ..Reply::default()
     };
     speak(m, run, reply, fx);

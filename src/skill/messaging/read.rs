@@ -127,5 +127,6 @@ pub fn announcement(
         language: lang.to_string(),
         ring: false,
         chime: true,
+        audio: None,
     })
 }
