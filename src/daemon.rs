@@ -219,6 +219,7 @@ pub async fn run(
     let mut handler: Box<dyn Handler> = Box::new(brain);
     let mut stt = stt;
     let mut remote_mute = None;
+    let mut zeroconf = None;
     if let Some(addr) = cfg
         .satellite
         .addr()
@@ -227,7 +228,18 @@ pub async fn run(
         let link = satellite_link(cfg, announce.clone(), responses);
         let bound = crate::wyoming::satellite::server::serve(link.clone(), addr, &bus)
             .map_err(|e| DaemonError::Input(format!("satellite.listen = {addr}: {e}")))?;
-        let _ = bound;
+        // Kept for the life of the loop; dropping it withdraws the announcement.
+        zeroconf = (cfg.satellite.zeroconf && !bound.ip().is_loopback())
+            .then(
+                || match crate::wyoming::zeroconf::announce(&cfg.satellite.display_name(), bound) {
+                    Ok(z) => Some(z),
+                    Err(e) => {
+                        tracing::warn!("zeroconf: Home Assistant will not discover Sori by itself ({e}); add it by address");
+                        None
+                    }
+                },
+            )
+            .flatten();
         stt = Box::new(crate::wyoming::satellite::bridge::SatelliteStt::new(
             link.clone(),
             stt,
@@ -278,6 +290,7 @@ pub async fn run(
     if let Some(t) = api_task {
         t.abort();
     }
+    drop(zeroconf);
     drop(bus);
     if let Some(w) = writer {
         let _ = w.await;

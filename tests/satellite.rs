@@ -233,3 +233,45 @@ fn home_assistant_runs_its_pipeline_through_sori() {
         "Sori's own answer with the time: {said:?}"
     );
 }
+
+#[test]
+fn a_satellite_on_the_lan_is_announced_for_home_assistant_to_discover() {
+    let port = free_port();
+    let mut daemon = sori()
+        .args(["run", "--wyoming-server", &format!("tcp://0.0.0.0:{port}")])
+        .args([
+            "--set",
+            "audio.input=\"null\"",
+            "--set",
+            "audio.output=\"null\"",
+        ])
+        .args([
+            "--set",
+            "api.enabled=false",
+            "--set",
+            "satellite.name=\"Kitchen Sori\"",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the satellite listens", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let out = Command::new(servers_python())
+        .arg(repo().join("tests/servers/wyoming_browse.py"))
+        .args(["--seconds", "20", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    terminate(&mut daemon);
+    let found: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let ours = found
+        .iter()
+        .find(|f| f["port"] == port)
+        .unwrap_or_else(|| panic!("not discovered; found {found:?}"));
+    assert_eq!(ours["name"], "Kitchen Sori._wyoming._tcp.local.");
+    assert!(!ours["addresses"].as_array().unwrap().is_empty(), "{ours}");
+}

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod satellite;
 pub mod types;
+pub mod zeroconf;
 
 use std::io::{BufRead, Read, Write};
 

@@ -19,7 +19,7 @@ pub fn serve(link: Arc<Link>, addr: SocketAddr, bus: &Bus) -> std::io::Result<So
     if !bound.ip().is_loopback() {
         tracing::warn!(
             %bound,
-            "the satellite is reachable from other machines: anyone on this network can hear what is said after the wake word"
+            "the satellite is reachable from other machines: whoever connects first receives the commands spoken after the wake word, as Home Assistant does; listen on 127.0.0.1 or firewall the port if that is not wanted"
         );
     }
     tracing::info!(%bound, "Wyoming satellite listening for Home Assistant");
