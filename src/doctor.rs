@@ -61,17 +61,12 @@ pub fn run(
     out.push(check_wake(cfg));
     out.push(check_stt(cfg));
     if !cfg.stt.remote.is_empty() {
-        let timeout = std::time::Duration::from_millis(u64::from(cfg.stt.remote_timeout_ms));
-        out.push(
-            match crate::wyoming::client::probe(&cfg.stt.remote, "asr", timeout) {
-                Ok(d) => ok("remote stt", d),
-                Err(e) => bad(
-                    "remote stt",
-                    format!("{e}; commands are transcribed on this device until it answers"),
-                    "start the Wyoming server, or check stt.remote (host, port, firewall)",
-                ),
-            },
-        );
+        out.push(check_remote(
+            "remote stt",
+            (&cfg.stt.remote, "asr", cfg.stt.remote_timeout_ms),
+            "commands are transcribed on this device until it answers",
+            "start the Wyoming server, or check stt.remote (host, port, firewall)",
+        ));
     }
     out.push(check_espeak());
     out.extend(check_voices(cfg));
@@ -217,6 +212,20 @@ fn check_espeak() -> Check {
 }
 
 /// Each configured voice loads and speaks a word.
+/// A Wyoming server Sori offloads to: (address, service, timeout in ms).
+fn check_remote(
+    name: &str,
+    (uri, service, ms): (&str, &str, u32),
+    meanwhile: &str,
+    fix: &str,
+) -> Check {
+    let timeout = std::time::Duration::from_millis(u64::from(ms));
+    match crate::wyoming::client::probe(uri, service, timeout) {
+        Ok(d) => ok(name, d),
+        Err(e) => bad(name, format!("{e}; {meanwhile}"), fix),
+    }
+}
+
 fn check_voices(cfg: &Config) -> Vec<Check> {
     use crate::tts::Tts;
     let mut voices = match crate::tts::Voices::from_config(cfg) {
@@ -234,6 +243,14 @@ fn check_voices(cfg: &Config) -> Vec<Check> {
         .keys()
         .map(|lang| {
             let name = format!("voice {lang}");
+            if let crate::tts::voices::VoiceSpec::Remote { addr, .. } = voices.spec(lang) {
+                return check_remote(
+                    &name,
+                    (&addr.to_string(), "tts", cfg.tts.remote_timeout_ms),
+                    &format!("replies in `{lang}` use Sori's own voice until it answers"),
+                    &format!("start the Wyoming server, or check tts.voices.{lang}"),
+                );
+            }
             let t = Instant::now();
             if let Err(e) = voices.preload(lang) {
                 return bad(

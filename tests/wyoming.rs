@@ -146,6 +146,37 @@ fn a_dead_or_slow_server_falls_back_to_the_local_whisper() {
         "the slow server held Sori up"
     );
 
+    // A server killed while it holds the command: the local answer, without waiting out the
+    // (long) timeout.
+    let (server, dying) = asr_server(&["--delay", "20"]);
+    let started = Instant::now();
+    let child = common::sori()
+        .args(["transcribe", "--json", "--lang", "en", "--set"])
+        .arg(format!("stt.remote=\"{dying}\""))
+        .args(["--set", "stt.remote_timeout_ms=60000"])
+        .arg(&wav)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    drop(server);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        common::wer(local_words, &text(&out)) < 0.3,
+        "{}",
+        text(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "waited for the timeout instead of noticing the server died"
+    );
+
     // Doctor names the problem and what Sori does meanwhile.
     let remote = doctor_remote_check(&dead);
     assert_eq!(remote["ok"], false);

@@ -11,13 +11,17 @@ use super::{ConfigError, invalid};
 #[serde(default)]
 pub struct TtsConfig {
     /// Voice per language code. `piper:NAME` is `models/piper/NAME.onnx`, `piper:/path/x.onnx`
-    /// any Piper voice (with its `.onnx.json` beside it), `espeak:VOICE` an espeak-ng voice.
-    /// Languages without an entry speak with espeak-ng.
+    /// any Piper voice (with its `.onnx.json` beside it), `espeak:VOICE` an espeak-ng voice,
+    /// `tcp://HOST:PORT` a Wyoming TTS server (wyoming-piper; `#VOICE` picks one of its
+    /// voices), with Sori's own voice for the language as the fallback. Languages without an
+    /// entry speak with espeak-ng.
     pub voices: BTreeMap<String, String>,
     /// Speaking rate: 1.0 is the voice's own, 1.2 is 20 % faster.
     pub speed: f32,
     /// ONNX Runtime threads for Piper voices; 0 picks the number of cores (at most 4).
     pub threads: u32,
+    /// Wait this long (100-60000 ms) for a Wyoming TTS server before speaking on the device.
+    pub remote_timeout_ms: u32,
 }
 
 impl Default for TtsConfig {
@@ -29,6 +33,7 @@ impl Default for TtsConfig {
             ]),
             speed: 1.0,
             threads: 0,
+            remote_timeout_ms: 5000,
         }
     }
 }
@@ -64,6 +69,15 @@ impl Default for PersonaConfig {
 
 pub(super) fn validate(tts: &TtsConfig, persona: &PersonaConfig) -> Result<(), ConfigError> {
     for (lang, voice) in &tts.voices {
+        let remote = ["tcp://", "wyoming://", "unix://"]
+            .iter()
+            .any(|p| voice.starts_with(p));
+        if remote {
+            let uri = voice.split_once('#').map_or(voice.as_str(), |(u, _)| u);
+            crate::wyoming::client::Address::parse(uri)
+                .map_err(|e| invalid(&format!("tts.voices.{lang}"), e))?;
+            continue;
+        }
         let ok = voice
             .strip_prefix("piper:")
             .or_else(|| voice.strip_prefix("espeak:"))
@@ -72,10 +86,16 @@ pub(super) fn validate(tts: &TtsConfig, persona: &PersonaConfig) -> Result<(), C
             return Err(invalid(
                 &format!("tts.voices.{lang}"),
                 format!(
-                    "`{voice}` is not a voice; use `piper:NAME` (e.g. piper:en_US-joe-medium), `piper:/path/to/voice.onnx` or `espeak:VOICE` (e.g. espeak:ko)"
+                    "`{voice}` is not a voice; use `piper:NAME` (e.g. piper:en_US-joe-medium), `piper:/path/to/voice.onnx`, `espeak:VOICE` (e.g. espeak:ko) or a Wyoming server, tcp://HOST:PORT"
                 ),
             ));
         }
+    }
+    if !(100..=60_000).contains(&tts.remote_timeout_ms) {
+        return Err(invalid(
+            "tts.remote_timeout_ms",
+            format!("{} is out of range; use 100..=60000", tts.remote_timeout_ms),
+        ));
     }
     if !(0.25..=4.0).contains(&tts.speed) {
         return Err(invalid(

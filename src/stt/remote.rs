@@ -6,10 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::{Stt, SttError, Transcript};
-use crate::wyoming::client::{Address, Client};
-
-/// How long a failed remote is left alone before it is tried again.
-const RETRY_AFTER: Duration = Duration::from_secs(30);
+use crate::wyoming::client::{Address, Client, Retry};
 
 pub struct RemoteStt {
     addr: Address,
@@ -17,8 +14,7 @@ pub struct RemoteStt {
     /// The configured language (`None`: let the server detect it).
     language: Option<String>,
     local: Box<dyn Stt>,
-    /// Set while the remote is considered down.
-    down_since: Option<Instant>,
+    retry: Retry,
 }
 
 /// Where the last transcript came from, for the log and `sori doctor`.
@@ -40,7 +36,7 @@ impl RemoteStt {
             timeout,
             language,
             local,
-            down_since: None,
+            retry: Retry::default(),
         }
     }
 
@@ -69,18 +65,17 @@ impl RemoteStt {
         pcm: &[f32],
         language: Option<&str>,
     ) -> Result<(Transcript, Used), SttError> {
-        let try_remote = self.down_since.is_none_or(|t| t.elapsed() >= RETRY_AFTER);
-        if try_remote {
+        if self.retry.should_try() {
             match self.remote(pcm, language) {
                 Ok(t) => {
-                    if self.down_since.take().is_some() {
+                    if self.retry.succeeded() {
                         tracing::info!(remote = %self.addr, "remote speech to text is back");
                     }
                     return Ok((t, Used::Remote));
                 }
                 Err(e) => {
                     tracing::warn!(remote = %self.addr, "remote speech to text failed ({e}); transcribing on this device");
-                    self.down_since = Some(Instant::now());
+                    self.retry.failed();
                 }
             }
         }
@@ -182,7 +177,7 @@ mod tests {
         // The server is gone now: local, and the remote is not retried at once.
         let (t, used) = stt.transcribe_with(&[0.0; 1600], None).unwrap();
         assert_eq!((t.text.as_str(), used), ("local", Used::Local));
-        assert!(stt.down_since.is_some());
+        assert!(!stt.retry.should_try());
         let started = Instant::now();
         let (_, used) = stt.transcribe_with(&[0.0; 1600], None).unwrap();
         assert_eq!(used, Used::Local);

@@ -11,12 +11,18 @@ use super::piper::Piper;
 use super::{Tts, TtsError};
 use crate::audio::Clip;
 use crate::config::Config;
+use crate::wyoming::client::{Address, Client, Retry};
 
-/// A voice named in config: `piper:NAME`, `piper:/path/voice.onnx` or `espeak:VOICE`.
+/// A voice named in config: `piper:NAME`, `piper:/path/voice.onnx`, `espeak:VOICE`, or a
+/// Wyoming TTS server (`tcp://HOST:PORT`, optionally `#VOICE` for one of its voices).
 #[derive(Debug, Clone, PartialEq)]
 pub enum VoiceSpec {
     Piper(PathBuf),
     Espeak(String),
+    Remote {
+        addr: Address,
+        voice: Option<String>,
+    },
 }
 
 /// As written in config: `piper:/path/voice.onnx` or `espeak:VOICE`.
@@ -25,6 +31,11 @@ impl std::fmt::Display for VoiceSpec {
         match self {
             VoiceSpec::Piper(p) => write!(f, "piper:{}", p.display()),
             VoiceSpec::Espeak(v) => write!(f, "espeak:{v}"),
+            VoiceSpec::Remote { addr, voice: None } => write!(f, "{addr}"),
+            VoiceSpec::Remote {
+                addr,
+                voice: Some(v),
+            } => write!(f, "{addr}#{v}"),
         }
     }
 }
@@ -43,6 +54,18 @@ impl VoiceSpec {
                 models_dir.join("piper").join(format!("{name}.onnx"))
             }
         };
+        if ["tcp://", "wyoming://", "unix://"]
+            .iter()
+            .any(|p| spec.starts_with(p))
+        {
+            let (uri, voice) = match spec.split_once('#') {
+                Some((u, v)) if !v.is_empty() => (u, Some(v.to_string())),
+                Some((u, _)) => (u, None),
+                None => (spec, None),
+            };
+            let addr = Address::parse(uri).map_err(|_| TtsError::BadSpec(spec.to_string()))?;
+            return Ok(VoiceSpec::Remote { addr, voice });
+        }
         match spec.split_once(':') {
             Some(("espeak", v)) if !v.is_empty() => Ok(VoiceSpec::Espeak(v.to_string())),
             Some(("piper", v)) if !v.is_empty() => Ok(VoiceSpec::Piper(piper(v))),
@@ -61,6 +84,9 @@ pub struct Voices {
     models_dir: PathBuf,
     speed: f32,
     threads: usize,
+    remote_timeout: std::time::Duration,
+    /// Per Wyoming server: whether it is worth trying now.
+    remotes: HashMap<String, Retry>,
 }
 
 impl Voices {
@@ -88,6 +114,8 @@ impl Voices {
             models_dir,
             speed: cfg.tts.speed,
             threads: cfg.tts.threads(),
+            remote_timeout: std::time::Duration::from_millis(u64::from(cfg.tts.remote_timeout_ms)),
+            remotes: HashMap::new(),
         })
     }
 
@@ -153,17 +181,86 @@ impl Voices {
     }
 }
 
+impl Voices {
+    fn speak_with(
+        &mut self,
+        spec: VoiceSpec,
+        text: &str,
+        language: &str,
+    ) -> Result<Clip, TtsError> {
+        match spec {
+            VoiceSpec::Piper(path) => match self.piper_voice(&path) {
+                Ok(p) => p.synthesize(text, language),
+                // Already logged when the voice failed to load.
+                Err(_) => self.espeak.speak(text, super::espeak::voice(language)),
+            },
+            VoiceSpec::Espeak(v) => self.espeak.speak(text, &v),
+            VoiceSpec::Remote { addr, voice } => {
+                match self.remote(&addr, voice.as_deref(), text, language) {
+                    Some(clip) => Ok(clip),
+                    None => {
+                        let local = self.local_fallback(language);
+                        self.speak_with(local, text, language)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Speech from a Wyoming server; `None` (logged) when it is down, slow or broken, and
+    /// while it is left alone after a failure.
+    fn remote(
+        &mut self,
+        addr: &Address,
+        voice: Option<&str>,
+        text: &str,
+        language: &str,
+    ) -> Option<Clip> {
+        let timeout = self.remote_timeout;
+        let retry = self.remotes.entry(addr.to_string()).or_default();
+        if !retry.should_try() {
+            return None;
+        }
+        let result = Client::connect(addr, timeout)
+            .and_then(|mut c| c.synthesize(text, voice, Some(language)));
+        match result {
+            Ok((rate, samples)) if !samples.is_empty() => {
+                if retry.succeeded() {
+                    tracing::info!(remote = %addr, "remote text to speech is back");
+                }
+                Some(Clip {
+                    sample_rate: rate,
+                    samples,
+                })
+            }
+            Ok(_) => {
+                tracing::warn!(remote = %addr, "remote text to speech sent no audio; speaking on this device");
+                retry.failed();
+                None
+            }
+            Err(e) => {
+                tracing::warn!(remote = %addr, "remote text to speech failed ({e}); speaking on this device");
+                retry.failed();
+                None
+            }
+        }
+    }
+
+    /// The voice a language falls back to when its remote fails: Sori's own default for it.
+    fn local_fallback(&self, language: &str) -> VoiceSpec {
+        crate::config::TtsConfig::default()
+            .voices
+            .get(language)
+            .and_then(|s| VoiceSpec::parse(s, &self.models_dir).ok())
+            .unwrap_or_else(|| VoiceSpec::Espeak(super::espeak::voice(language).to_string()))
+    }
+}
+
 impl Tts for Voices {
     fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError> {
         let text = normalize(text, language);
-        match self.spec(language) {
-            VoiceSpec::Piper(path) => match self.piper_voice(&path) {
-                Ok(p) => p.synthesize(&text, language),
-                // Already logged when the voice failed to load.
-                Err(_) => self.espeak.speak(&text, super::espeak::voice(language)),
-            },
-            VoiceSpec::Espeak(v) => self.espeak.speak(&text, &v),
-        }
+        let spec = self.spec(language);
+        self.speak_with(spec, &text, language)
     }
 }
 
@@ -187,5 +284,25 @@ mod tests {
             VoiceSpec::Espeak("ko".into())
         );
         assert!(VoiceSpec::parse("espeak:", m).is_err());
+        let remote = VoiceSpec::parse("tcp://tts.lan:10200#en_US-lessac-medium", m).unwrap();
+        assert_eq!(
+            remote,
+            VoiceSpec::Remote {
+                addr: Address::Tcp("tts.lan:10200".into()),
+                voice: Some("en_US-lessac-medium".into())
+            }
+        );
+        assert_eq!(
+            remote.to_string(),
+            "tcp://tts.lan:10200#en_US-lessac-medium"
+        );
+        assert_eq!(
+            VoiceSpec::parse("wyoming://tts.lan:10200", m).unwrap(),
+            VoiceSpec::Remote {
+                addr: Address::Tcp("tts.lan:10200".into()),
+                voice: None
+            }
+        );
+        assert!(VoiceSpec::parse("tcp://nohost", m).is_err());
     }
 }

@@ -235,6 +235,32 @@ impl Client {
     }
 }
 
+/// How long a failed remote is left alone before it is tried again: a dead server costs one
+/// timeout, not one per command, and Sori goes back to it when it returns.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Tracks whether a remote is worth trying (see [`RETRY_AFTER`]).
+#[derive(Debug, Default)]
+pub struct Retry {
+    down_since: Option<Instant>,
+}
+
+impl Retry {
+    /// True unless the remote failed less than `RETRY_AFTER` ago.
+    pub fn should_try(&self) -> bool {
+        self.down_since.is_none_or(|t| t.elapsed() >= RETRY_AFTER)
+    }
+
+    pub fn failed(&mut self) {
+        self.down_since = Some(Instant::now());
+    }
+
+    /// Marks the remote as working; true if it had been down (worth a log line).
+    pub fn succeeded(&mut self) -> bool {
+        self.down_since.take().is_some()
+    }
+}
+
 /// For `sori doctor`: asks a server to describe itself; a line naming what it offers for
 /// `service` (`asr`, `tts`, `wake`), or why it cannot be reached.
 ///
