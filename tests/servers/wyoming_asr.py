@@ -2,7 +2,10 @@
 Sori's remote STT. It reports what it received ("heard 16000 samples at 16000 hertz in ko"), so
 a test can tell its answer from the local whisper's and check the audio arrived whole.
 
-    python wyoming_asr.py --uri tcp://127.0.0.1:10300 [--delay SECONDS]
+    python wyoming_asr.py --uri tcp://127.0.0.1:10300 [--delay SECONDS] [--text TEXT]
+
+With --text it answers TEXT instead, at once: a server with an infinitely fast engine, which
+leaves only the protocol's cost (bench/wyoming.sh).
 """
 
 import argparse
@@ -40,9 +43,10 @@ INFO = Info(
 
 
 class Handler(AsyncEventHandler):
-    def __init__(self, delay: float, *args, **kwargs) -> None:
+    def __init__(self, delay: float, answer, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.delay = delay
+        self.answer = answer
         self.language = None
         self.samples = 0
         self.rate = None
@@ -60,7 +64,9 @@ class Handler(AsyncEventHandler):
             self.samples += len(chunk.audio) // (chunk.width * chunk.channels)
         elif AudioStop.is_type(event.type):
             await asyncio.sleep(self.delay)
-            text = f"heard {self.samples} samples at {self.rate} hertz in {self.language or 'auto'}"
+            text = self.answer or (
+                f"heard {self.samples} samples at {self.rate} hertz in {self.language or 'auto'}"
+            )
             await self.write_event(
                 Transcript(text=text, language=self.language or "en").event()
             )
@@ -72,9 +78,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--uri", required=True)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--text", help="answer this instead of what was heard")
     args = parser.parse_args()
     server = AsyncServer.from_uri(args.uri)
-    await server.run(partial(Handler, args.delay))
+    await server.run(partial(Handler, args.delay, args.text))
 
 
 if __name__ == "__main__":
