@@ -1,6 +1,7 @@
 //! Wyoming against the reference `wyoming` library (PyPI): Sori's remote speech to text talks to
-//! a server built with it (`tests/servers/wyoming_asr.py`), `sori doctor` reads its `info`, and
-//! when the server is slow or gone Sori transcribes with its local whisper instead.
+//! a server built with it (`tests/servers/wyoming_asr.py`) and to the real
+//! `wyoming-faster-whisper` with the registry's base model, `sori doctor` reads their `info`,
+//! and when the server is slow, killed or gone Sori transcribes with its local whisper instead.
 
 mod common;
 
@@ -187,4 +188,59 @@ fn a_dead_or_slow_server_falls_back_to_the_local_whisper() {
             .contains("transcribed on this device"),
         "{remote}"
     );
+}
+
+#[test]
+fn the_real_faster_whisper_server_hears_what_the_local_whisper_hears() {
+    common::require_models();
+    let Some(wav) = jfk() else { return };
+    let out = Command::new(common::repo().join("scripts/faster-whisper-model.sh"))
+        .env("SORI_SERVERS_PYTHON", common::servers_python())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let child = Command::new(common::servers_python())
+        .args(["-m", "wyoming_faster_whisper", "--model", &model])
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--compute-type", "int8", "--beam-size", "1"])
+        .args(["--uri", &format!("tcp://127.0.0.1:{port}")])
+        .env("HF_HUB_OFFLINE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    common::wait_for(
+        "wyoming-faster-whisper listens",
+        Duration::from_secs(120),
+        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
+    let uri = format!("tcp://127.0.0.1:{port}");
+
+    let remote = transcribe(&uri, &["--lang", "en"], &wav);
+    let err = String::from_utf8_lossy(&remote.stderr);
+    assert!(remote.status.success(), "{err}");
+    assert!(!err.contains("transcribing on this device"), "{err}");
+    let local = common::run_ok(
+        common::sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .arg(&wav),
+    );
+    // The same model (CTranslate2 there, ggml q8_0 here): the same words.
+    assert!(
+        common::wer(&text(&local), &text(&remote)) <= 0.1,
+        "local {:?}, remote {:?}",
+        text(&local),
+        text(&remote)
+    );
+    let check = doctor_remote_check(&uri);
+    assert_eq!(check["ok"], true, "{check}");
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 struct Server(Child);
 
@@ -32,7 +33,7 @@ fn piper_server() -> (Server, String) {
         .spawn()
         .unwrap();
     let server = Server(child);
-    common::wait_until("wyoming-piper listens", || {
+    common::wait_for("wyoming-piper listens", Duration::from_secs(120), || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     (server, format!("tcp://127.0.0.1:{port}"))

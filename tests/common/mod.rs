@@ -141,8 +141,13 @@ pub fn free_port() -> u16 {
 }
 
 /// Polls `ok` until it holds, failing the test after 20 s with `what`.
-pub fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+pub fn wait_until(what: &str, ok: impl FnMut() -> bool) {
+    wait_for(what, std::time::Duration::from_secs(20), ok);
+}
+
+/// `wait_until` with its own limit (servers that load a model before they listen).
+pub fn wait_for(what: &str, limit: std::time::Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
     while !ok() {
         assert!(
             std::time::Instant::now() < deadline,
