@@ -95,7 +95,7 @@ pub async fn run(
     let models = cfg.models_dir();
     // Load everything before touching the audio, so a missing model fails fast and clearly.
     let started = std::time::Instant::now();
-    let wake = crate::wake::load(cfg)?;
+    let wake = crate::wake::load_engine(cfg)?;
     let vad = crate::vad::SileroVad::load(&models)?;
     let cfg2 = cfg.clone();
     let stt = tokio::task::spawn_blocking(move || crate::load_stt_engine(&cfg2))
@@ -254,7 +254,7 @@ pub async fn run(
         source,
         reopen,
         sink,
-        wake: Box::new(wake),
+        wake,
         vad: Box::new(vad),
         stt,
         tts: Box::new(voices),

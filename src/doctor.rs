@@ -68,6 +68,14 @@ pub fn run(
             "start the Wyoming server, or check stt.remote (host, port, firewall)",
         ));
     }
+    if !cfg.wake.remote.is_empty() {
+        out.push(check_remote(
+            "remote wake",
+            (&cfg.wake.remote, "wake", cfg.wake.remote_timeout_ms),
+            "the wake word is heard on this device until it answers",
+            "start the Wyoming server, or check wake.remote (host, port, firewall)",
+        ));
+    }
     out.push(check_espeak());
     out.extend(check_voices(cfg));
     out.extend(check_skills(cfg));

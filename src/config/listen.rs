@@ -19,6 +19,12 @@ pub struct WakeConfig {
     /// Second stage: a borderline pretrained wake word (peak score below 0.8) is confirmed by
     /// transcribing it (cuts false wakes from music and similar words; delays that chime).
     pub verify: bool,
+    /// A Wyoming wake word server (wyoming-openwakeword) that hears the wake words instead of
+    /// this device (`tcp://HOST:PORT`); empty: on the device. The local engine stays loaded and
+    /// listens whenever the server is unreachable.
+    pub remote: String,
+    /// Give up on connecting to (or writing to) the remote after this long (100-60000 ms).
+    pub remote_timeout_ms: u32,
 }
 
 impl Default for WakeConfig {
@@ -28,6 +34,8 @@ impl Default for WakeConfig {
             threshold: 0.5,
             refractory_ms: 2000,
             verify: true,
+            remote: String::new(),
+            remote_timeout_ms: 2000,
         }
     }
 }
@@ -110,6 +118,16 @@ pub(super) fn validate(w: &WakeConfig, l: &ListenConfig) -> Result<(), ConfigErr
         ));
     }
     range("wake.refractory_ms", w.refractory_ms, 0, 60_000, 2000)?;
+    if !w.remote.is_empty() {
+        crate::wyoming::client::Address::parse(&w.remote).map_err(|e| invalid("wake.remote", e))?;
+    }
+    range(
+        "wake.remote_timeout_ms",
+        w.remote_timeout_ms,
+        100,
+        60_000,
+        2000,
+    )?;
     if !(0.05..=0.99).contains(&l.vad_threshold) {
         return Err(invalid(
             "listen.vad_threshold",

@@ -4,6 +4,7 @@
 pub mod features;
 pub mod oww;
 pub mod personal;
+pub mod remote;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -151,6 +152,28 @@ pub fn resolve(name: &str, models_dir: &Path, state_dir: &Path) -> Result<WakeRe
 ///
 /// # Errors
 /// Unknown names, missing models or ONNX Runtime.
+/// The wake word engine `sori run` listens with: the local one, behind a Wyoming server when
+/// `wake.remote` is set.
+///
+/// # Errors
+/// As `load`.
+pub fn load_engine(cfg: &crate::config::Config) -> Result<Box<dyn WakeWord>, WakeError> {
+    let local = Box::new(load(cfg)?);
+    if cfg.wake.remote.is_empty() {
+        return Ok(local);
+    }
+    let addr = crate::wyoming::client::Address::parse(&cfg.wake.remote)
+        .map_err(|e| WakeError::Samples(format!("wake.remote: {e}")))?;
+    tracing::info!(remote = %addr, "wake word on a Wyoming server, this device as fallback");
+    Ok(Box::new(remote::RemoteWake::new(
+        addr,
+        cfg.wake.words.clone(),
+        std::time::Duration::from_millis(u64::from(cfg.wake.remote_timeout_ms)),
+        cfg.wake.threshold,
+        local,
+    )))
+}
+
 pub fn load(cfg: &crate::config::Config) -> Result<oww::OpenWakeWord, WakeError> {
     let models = cfg.models_dir();
     let state = cfg.state_dir();

@@ -129,6 +129,27 @@ impl Client {
         })
     }
 
+    /// A second handle that reads this connection on another thread, without a read timeout
+    /// (a wake word server speaks only when it hears something). This handle keeps writing.
+    ///
+    /// # Errors
+    /// The socket cannot be duplicated.
+    pub fn try_clone_reader(&self) -> std::io::Result<BufReader<Box<dyn Read + Send>>> {
+        let r: Box<dyn Read + Send> = match self.reader.get_ref() {
+            Stream::Tcp(s) => {
+                let c = s.try_clone()?;
+                c.set_read_timeout(None)?;
+                Box::new(c)
+            }
+            Stream::Unix(s) => {
+                let c = s.try_clone()?;
+                c.set_read_timeout(None)?;
+                Box::new(c)
+            }
+        };
+        Ok(BufReader::new(r))
+    }
+
     /// # Errors
     /// The connection fails or times out.
     pub fn send(&mut self, e: &Event) -> Result<(), WyomingError> {
