@@ -5,34 +5,17 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::servers::{Server, doctor_check, start_tcp};
 
 /// Starts the reference-library ASR server on a free port; its `tcp://` address.
 fn asr_server(extra: &[&str]) -> (Server, String) {
-    let port = common::free_port();
-    let child = Command::new(common::servers_python())
-        .arg(common::repo().join("tests/servers/wyoming_asr.py"))
-        .args(["--uri", &format!("tcp://127.0.0.1:{port}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    common::wait_until("the wyoming server listens", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    (server, format!("tcp://127.0.0.1:{port}"))
+    let mut cmd = Command::new(common::servers_python());
+    cmd.arg(common::repo().join("tests/servers/wyoming_asr.py"))
+        .args(extra);
+    start_tcp(cmd, "the wyoming server listens")
 }
 
 fn jfk() -> Option<std::path::PathBuf> {
@@ -51,22 +34,7 @@ fn transcribe(remote: &str, extra: &[&str], wav: &std::path::Path) -> std::proce
 
 /// `sori doctor`'s check of the remote at `uri`.
 fn doctor_remote_check(uri: &str) -> serde_json::Value {
-    let doctor = common::sori()
-        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
-        .args(["--set", &format!("stt.remote=\"{uri}\"")])
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
-        .output()
-        .unwrap();
-    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
-    checks
-        .into_iter()
-        .find(|c| c["name"] == "remote stt")
-        .expect("a remote stt check")
+    doctor_check(&[format!("stt.remote=\"{uri}\"")], "remote stt")
 }
 
 fn text(out: &std::process::Output) -> String {
@@ -205,27 +173,20 @@ fn the_real_faster_whisper_server_hears_what_the_local_whisper_hears() {
     );
     let model = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let data = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let child = Command::new(common::servers_python())
-        .args(["-m", "wyoming_faster_whisper", "--model", &model])
+    let mut cmd = Command::new(common::servers_python());
+    cmd.args(["-m", "wyoming_faster_whisper", "--model", &model])
         .arg("--data-dir")
         .arg(data.path())
         .args(["--compute-type", "int8", "--beam-size", "1"])
-        .args(["--uri", &format!("tcp://127.0.0.1:{port}")])
-        .env("HF_HUB_OFFLINE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Server(child);
-    common::wait_for(
-        "wyoming-faster-whisper listens",
-        Duration::from_secs(120),
-        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
-    );
-    let uri = format!("tcp://127.0.0.1:{port}");
+        .env("HF_HUB_OFFLINE", "1");
+    let (_server, uri) = start_tcp(cmd, "wyoming-faster-whisper listens");
 
-    let remote = transcribe(&uri, &["--lang", "en"], &wav);
+    // A generous timeout: the server loads its model on the first request, on a busy machine.
+    let remote = transcribe(
+        &uri,
+        &["--lang", "en", "--set", "stt.remote_timeout_ms=60000"],
+        &wav,
+    );
     let err = String::from_utf8_lossy(&remote.stderr);
     assert!(remote.status.success(), "{err}");
     assert!(!err.contains("transcribing on this device"), "{err}");

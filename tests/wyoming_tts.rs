@@ -4,39 +4,17 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::servers::{Server, doctor_check, start_tcp};
 
 fn piper_server() -> (Server, String) {
-    let port = common::free_port();
-    let child = Command::new(common::servers_python())
-        .args(["-m", "wyoming_piper", "--voice", "en_US-joe-medium"])
+    let mut cmd = Command::new(common::servers_python());
+    cmd.args(["-m", "wyoming_piper", "--voice", "en_US-joe-medium"])
         .arg("--data-dir")
         .arg(common::repo().join("models/piper"))
-        .args([
-            "--local-files-only",
-            "--uri",
-            &format!("tcp://127.0.0.1:{port}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    common::wait_for("wyoming-piper listens", Duration::from_secs(120), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    (server, format!("tcp://127.0.0.1:{port}"))
+        .arg("--local-files-only");
+    start_tcp(cmd, "wyoming-piper listens")
 }
 
 const TEXT: &str = "The kitchen light is on, and it is 5:30 now.";
@@ -47,6 +25,8 @@ fn say(voice: Option<&str>, out: &std::path::Path) -> (String, String) {
     cmd.args(["say", "--output"]).arg(out);
     if let Some(v) = voice {
         cmd.args(["--set", &format!("tts.voices.en=\"{v}\"")]);
+        // The server loads its voice on the first request, on a busy machine.
+        cmd.args(["--set", "tts.remote_timeout_ms=60000"]);
     }
     let said = cmd.arg(TEXT).output().unwrap();
     let err = String::from_utf8_lossy(&said.stderr).to_string();
@@ -64,22 +44,7 @@ fn say(voice: Option<&str>, out: &std::path::Path) -> (String, String) {
 }
 
 fn doctor_voice_check(voice: &str) -> serde_json::Value {
-    let out = common::sori()
-        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
-        .args(["--set", &format!("tts.voices.en=\"{voice}\"")])
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
-        .output()
-        .unwrap();
-    let checks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    checks
-        .into_iter()
-        .find(|c| c["name"] == "voice en")
-        .expect("a voice en check")
+    doctor_check(&[format!("tts.voices.en=\"{voice}\"")], "voice en")
 }
 
 #[test]

@@ -4,21 +4,12 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
+
+use common::servers::{Server, doctor_check, start_tcp};
 
 use common::daemon::*;
 use common::*;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn wake_server() -> (Server, String) {
     let out = Command::new(repo().join("scripts/pywake.sh"))
@@ -30,26 +21,14 @@ fn wake_server() -> (Server, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     let python = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let port = free_port();
-    let child = Command::new(python)
-        .args([
-            "-m",
-            "wyoming_openwakeword",
-            "--preload-model",
-            "hey_jarvis",
-        ])
-        .args(["--uri", &format!("tcp://127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    wait_for(
-        "wyoming-openwakeword listens",
-        Duration::from_secs(120),
-        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
-    );
-    (server, format!("tcp://127.0.0.1:{port}"))
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-m",
+        "wyoming_openwakeword",
+        "--preload-model",
+        "hey_jarvis",
+    ]);
+    start_tcp(cmd, "wyoming-openwakeword listens")
 }
 
 /// `sori run` in real time on "hey jarvis, tell me what time it is right now" with
@@ -109,19 +88,7 @@ fn wyoming_openwakeword_hears_the_wake_word_and_sori_does_when_it_is_gone() {
     );
     assert_eq!(of_type(&ev, "RunEnd")[0]["outcome"], "answered", "{ev:#?}");
 
-    let doctor = sori()
-        .args(["doctor", "--json", "--no-sound", "--listen", "0.1"])
-        .args(["--set", &format!("wake.remote=\"{uri}\"")])
-        .args([
-            "--set",
-            "audio.input=\"null\"",
-            "--set",
-            "audio.output=\"null\"",
-        ])
-        .output()
-        .unwrap();
-    let checks: Vec<serde_json::Value> = serde_json::from_slice(&doctor.stdout).unwrap();
-    let check = checks.iter().find(|c| c["name"] == "remote wake").unwrap();
+    let check = doctor_check(&[format!("wake.remote=\"{uri}\"")], "remote wake");
     assert_eq!(check["ok"], true, "{check}");
     assert!(
         check["detail"].as_str().unwrap().contains("hey_jarvis"),

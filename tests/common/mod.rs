@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod http;
 pub mod library;
 pub mod pulse;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
