@@ -467,7 +467,11 @@ fn the_daemon_announces_a_new_message_and_reads_it_when_asked() {
     // The chime's two notes, then the words.
     let (text, chime) = common::library::heard_at_speaker(&heard);
     assert!(chime > 0.01, "no chime at the speaker ({chime})");
-    assert!(text.contains("message from mom"), "speaker said {text}");
+    // By word error rate: Piper's voice varies run to run (CI once heard "for" for "from").
+    assert!(
+        common::wer("new message from mom", &text) <= 0.25,
+        "speaker said {text}"
+    );
 
     // "Hey Jarvis … read my messages", said again if whisper mishears it.
     let (w, c, u) = (d.join("w.wav"), d.join("c.wav"), d.join("u.wav"));
