@@ -106,7 +106,7 @@ pub fn session_with_threads(
     }
     let builder = Session::builder(env).map_err(err)?;
     let mut builder = builder
-        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| err(e.into()))?
         .with_intra_threads(threads.max(1))
         .map_err(|e| err(e.into()))?

@@ -175,3 +175,37 @@ fn missing_model_says_how_to_fetch_it() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("sori models fetch"), "{err}");
 }
+
+/// The loop stops a speculative transcription that more speech made stale: with the flag set
+/// whisper gives up with an error, with it clear the same audio transcribes (and a cleared
+/// flag never stops a job: whisper-rs's own "safe" callback aborted at random).
+#[test]
+fn a_stale_transcription_can_be_stopped() {
+    use sori::stt::Stt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c.wav");
+    espeak("what time is it", "en-us", &wav);
+    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let mut cfg = sori::config::Config::default();
+    cfg.models.dir = repo().join("models").display().to_string();
+    cfg.stt.language = "en".into();
+    let mut stt = sori::load_stt(&cfg).unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+    stt.set_abort(flag.clone());
+    for _ in 0..3 {
+        let t = stt
+            .transcribe(&pcm)
+            .expect("a clear flag must not stop whisper");
+        assert!(wer("what time is it", &t.text) <= 0.25, "{:?}", t.text);
+    }
+    flag.store(true, Ordering::Relaxed);
+    assert!(
+        stt.transcribe(&pcm).is_err(),
+        "the set flag did not stop whisper"
+    );
+    flag.store(false, Ordering::Relaxed);
+    assert!(stt.transcribe(&pcm).is_ok());
+}

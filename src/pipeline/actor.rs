@@ -190,7 +190,7 @@ pub async fn run(
             .map_err(|e| e.to_string())?
     };
     let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
-    let stt_tx = spawn_stt(stt, handler.clone(), tx.clone());
+    let (stt_tx, stt_abort) = spawn_stt(stt, handler.clone(), tx.clone());
     let stop = Arc::new(AtomicBool::new(false));
     if let Some(music) = sink.music_channel() {
         mixer.attach_music(music);
@@ -308,6 +308,7 @@ pub async fn run(
                         speculative,
                     });
                 }
+                Effect::DropSpeculation { run } => stt_abort.stale(run),
                 Effect::Verify { run, audio, key } => {
                     let _ = stt_tx.send(SttJob::Verify { run, audio, key });
                 }

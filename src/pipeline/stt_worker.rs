@@ -2,6 +2,7 @@
 //! word checks, overheard stop phrases) off the async runtime and sends results back.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
 use tokio::sync::mpsc;
@@ -29,15 +30,52 @@ pub(super) enum SttJob {
     },
 }
 
+/// Stops a speculative transcription that more speech made stale, so whisper frees the CPU
+/// for the next one at once. The lock makes sure only the speculation it names is stopped,
+/// never a job that started after it.
+#[derive(Default)]
+pub(super) struct Abort {
+    /// The run whose speculation is being transcribed now.
+    running: Mutex<Option<u64>>,
+    flag: Arc<AtomicBool>,
+}
+
+impl Abort {
+    /// The state machine dropped `run`'s speculation.
+    pub(super) fn stale(&self, run: u64) {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if *running == Some(run) {
+            self.flag.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn start(&self, speculation_of: Option<u64>) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running = speculation_of;
+        self.flag.store(false, Ordering::Relaxed);
+    }
+
+    /// Ends a job; true if it was stopped.
+    fn finish(&self) -> bool {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running = None;
+        self.flag.swap(false, Ordering::Relaxed)
+    }
+}
+
 pub(super) fn spawn_stt(
     mut stt: Box<dyn Stt>,
     handler: Arc<Mutex<Box<dyn Handler>>>,
     tx: mpsc::Sender<Msg>,
-) -> std_mpsc::Sender<SttJob> {
+) -> (std_mpsc::Sender<SttJob>, Arc<Abort>) {
     let (jobs, rx) = std_mpsc::channel::<SttJob>();
+    let abort = Arc::new(Abort::default());
+    stt.set_abort(abort.flag.clone());
+    let abort_in = abort.clone();
     std::thread::Builder::new()
         .name("sori-stt".into())
         .spawn(move || {
+            let abort = abort_in;
             let mut queue = std::collections::VecDeque::new();
             loop {
                 if queue.is_empty() {
@@ -94,7 +132,12 @@ pub(super) fn spawn_stt(
                             stt.set_hints(&h.hints());
                         }
                         let pcm = crate::audio::i16_to_f32(&audio);
+                        abort.start(speculative.then_some(run));
                         let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
+                        if abort.finish() && result.is_err() {
+                            tracing::debug!(run, "stale speculative transcription stopped");
+                            continue;
+                        }
                         let complete = match &result {
                             Ok(t) => handler
                                 .lock()
@@ -126,7 +169,7 @@ pub(super) fn spawn_stt(
             }
         })
         .expect("spawning the STT thread");
-    jobs
+    (jobs, abort)
 }
 
 /// With `SORI_SAVE_AUDIO=DIR`, every command's audio is written there as a WAV (for tuning

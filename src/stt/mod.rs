@@ -78,6 +78,13 @@ pub trait Stt: Send {
     fn transcribe_aside(&mut self, pcm: &[f32]) -> Result<Transcript, SttError> {
         self.transcribe(pcm)
     }
+
+    /// A flag that, once set, makes the transcription in progress give up early with an error
+    /// (a speculative transcript that more speech made stale). Engines that cannot stop midway
+    /// ignore it.
+    fn set_abort(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let _ = flag;
+    }
 }
 
 /// Model names Sori knows, and their files in the models directory.

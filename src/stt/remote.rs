@@ -101,6 +101,10 @@ impl Stt for RemoteStt {
         self.local.set_hints(hints);
     }
 
+    fn set_abort(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.local.set_abort(flag);
+    }
+
     /// The wake word check stays local: it needs the decoder prompt, which Wyoming has no
     /// field for, and it must not wait on the network.
     fn transcribe_prompted(

@@ -3,6 +3,8 @@
 //! length instead of whisper's fixed 30 s (the largest single speed-up on a Pi).
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use whisper_rs::{
@@ -67,6 +69,8 @@ pub struct WhisperStt {
     multilingual: bool,
     /// Likely names, used as the prompt when none is configured.
     hints: String,
+    /// Set by the loop to stop a transcription that is no longer wanted.
+    abort: Option<Arc<AtomicBool>>,
 }
 
 impl WhisperStt {
@@ -92,6 +96,7 @@ impl WhisperStt {
             load_ms: 0,
             multilingual,
             hints: String::new(),
+            abort: None,
         };
         // The first run allocates whisper's compute buffers; pay for it now, not on the first
         // command.
@@ -128,6 +133,18 @@ impl WhisperStt {
         p.set_print_timestamps(false);
         p.set_suppress_nst(true);
         p.set_audio_ctx(audio_ctx);
+        if let Some(flag) = &self.abort {
+            // whisper.cpp asks after the encoder and after every decoded token, so a stale
+            // speculation stops early and frees the CPU for the next one. Not through
+            // whisper-rs 0.16's `set_abort_callback_safe`: its trampoline reads the boxed
+            // closure as the wrong type and aborts at random.
+            // SAFETY: the pointer is the `AtomicBool` inside `self.abort`'s Arc, which lives
+            // in `self` for the whole of `full` below; the callback only loads from it.
+            unsafe {
+                p.set_abort_callback(Some(abort_requested));
+                p.set_abort_callback_user_data(Arc::as_ptr(flag) as *mut std::ffi::c_void);
+            }
+        }
 
         // A hard cap on tokens: ~10 tokens per second of speech is generous even for Korean.
         let secs = pcm.len() as f32 / 16_000.0;
@@ -162,6 +179,12 @@ impl WhisperStt {
     }
 }
 
+/// whisper.cpp's abort callback: `data` is an `AtomicBool` set when the job is stale.
+unsafe extern "C" fn abort_requested(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `run` passes a pointer to an `AtomicBool` that outlives the call.
+    unsafe { (*(data as *const AtomicBool)).load(Ordering::Relaxed) }
+}
+
 impl super::Stt for WhisperStt {
     fn transcribe(&mut self, pcm: &[f32]) -> Result<Transcript, SttError> {
         self.transcribe_in(pcm, None)
@@ -171,6 +194,10 @@ impl super::Stt for WhisperStt {
         if hints != self.hints {
             self.hints = hints.to_string();
         }
+    }
+
+    fn set_abort(&mut self, flag: Arc<AtomicBool>) {
+        self.abort = Some(flag);
     }
 
     fn transcribe_prompted(

@@ -39,4 +39,10 @@ pub trait Tts: Send {
     /// # Errors
     /// The engine is missing or failed.
     fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError>;
+
+    /// `text` will be synthesised next: an engine may start on it now (Piper phonemizes it
+    /// while the current piece is being synthesised). Only a hint; the default does nothing.
+    fn prepare(&mut self, text: &str, language: &str) {
+        let _ = (text, language);
+    }
 }

@@ -87,11 +87,26 @@ fn take(voice: &str) -> std::io::Result<Child> {
     Ok(child)
 }
 
-/// Phonemes of one sentence for espeak-ng voice `voice` (e.g. `en-us`).
-///
-/// # Errors
-/// `TtsError::Missing` when espeak-ng is not installed, `TtsError::Failed` when it fails.
-pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
+/// Phonemizations started ahead of need (`start`): the next piece of a reply is phonemized
+/// while the current one is synthesised. At most a few; the oldest is dropped.
+static AHEAD: LazyLock<Mutex<Vec<(String, String, Child)>>> = LazyLock::new(Mutex::default);
+const AHEAD_MAX: usize = 4;
+
+/// Starts phonemizing `text` now, so a later `phonemize` of the same text only collects it.
+pub fn start(text: &str, voice: &str) {
+    let Ok(child) = submit(text, voice) else {
+        return; // `phonemize` will report the failure when the text is needed
+    };
+    let mut ahead = AHEAD.lock().unwrap_or_else(|p| p.into_inner());
+    if ahead.len() >= AHEAD_MAX {
+        let (_, _, mut old) = ahead.remove(0);
+        let _ = old.kill();
+        let _ = old.wait();
+    }
+    ahead.push((voice.to_string(), text.to_string(), child));
+}
+
+fn submit(text: &str, voice: &str) -> Result<Child, TtsError> {
     let mut child = take(voice).map_err(|e| TtsError::Missing(e.to_string()))?;
     // One line: espeak-ng reads stdin to its end; a newline inside would only split a clause.
     let line = text.replace(['\n', '\r'], " ");
@@ -100,6 +115,25 @@ pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
             .write_all(line.as_bytes())
             .map_err(|e| TtsError::Failed(format!("espeak-ng: {e}")))?;
     }
+    Ok(child)
+}
+
+/// Phonemes of one sentence for espeak-ng voice `voice` (e.g. `en-us`).
+///
+/// # Errors
+/// `TtsError::Missing` when espeak-ng is not installed, `TtsError::Failed` when it fails.
+pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
+    let started = {
+        let mut ahead = AHEAD.lock().unwrap_or_else(|p| p.into_inner());
+        ahead
+            .iter()
+            .position(|(v, t, _)| v == voice && t == text)
+            .map(|i| ahead.remove(i).2)
+    };
+    let child = match started {
+        Some(c) => c,
+        None => submit(text, voice)?,
+    };
     let out = child
         .wait_with_output()
         .map_err(|e| TtsError::Failed(format!("espeak-ng: {e}")))?;
@@ -178,5 +212,11 @@ mod tests {
             assert_eq!(phonemize(text, "en-us").unwrap(), expected);
         }
         assert!(phonemize("안녕하세요.", "ko").unwrap().ends_with('.'));
+        // Started ahead, collected later: the same phonemes.
+        let text = "Clouds come in after lunch.";
+        let direct = phonemize(text, "en-us").unwrap();
+        start(text, "en-us");
+        assert_eq!(phonemize(text, "en-us").unwrap(), direct);
+        assert!(AHEAD.lock().unwrap().iter().all(|(_, t, _)| t != text));
     }
 }

@@ -123,6 +123,11 @@ impl Piper {
         &self.name
     }
 
+    /// Starts phonemizing `text` (already normalised) in the background.
+    pub fn prepare(&self, text: &str) {
+        phonemize::start(text, &self.espeak_voice);
+    }
+
     pub fn sample_rate(&self) -> u32 {
         self.sample_rate
     }
@@ -168,7 +173,9 @@ impl Piper {
 
 impl Tts for Piper {
     fn synthesize(&mut self, text: &str, _language: &str) -> Result<Clip, TtsError> {
+        let started = std::time::Instant::now();
         let phonemes = phonemize::phonemize(text, &self.espeak_voice)?;
+        let phonemized = started.elapsed();
         if phonemes.trim().is_empty() {
             return Ok(Clip {
                 sample_rate: self.sample_rate,
@@ -176,6 +183,11 @@ impl Tts for Piper {
             });
         }
         let audio = self.infer(&phonemes)?;
+        tracing::debug!(
+            phonemize_ms = phonemized.as_secs_f32() * 1000.0,
+            infer_ms = (started.elapsed() - phonemized).as_secs_f32() * 1000.0,
+            "piper"
+        );
         // Piper's output peaks vary by voice; normalise quiet output up like Piper does, never
         // amplifying more than 10×, so replies are equally loud.
         let peak = audio.iter().fold(0.01f32, |m, x| m.max(x.abs()));

@@ -262,6 +262,14 @@ impl Tts for Voices {
         let spec = self.spec(language);
         self.speak_with(spec, &text, language)
     }
+
+    fn prepare(&mut self, text: &str, language: &str) {
+        if let VoiceSpec::Piper(path) = self.spec(language)
+            && let Some(p) = self.piper.get(&path)
+        {
+            p.prepare(&normalize(text, language));
+        }
+    }
 }
 
 #[cfg(test)]

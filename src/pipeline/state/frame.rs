@@ -258,7 +258,10 @@ fn listen(
     if is_speech {
         speech += 1;
         silence = 0;
-        speculation = None; // more speech: any speculative transcript is stale
+        // More speech: any speculative transcript is stale; stop one still running.
+        if let Some(Speculation { result: None, .. }) = speculation.take() {
+            fx.push(Effect::DropSpeculation { run });
+        }
         if !started {
             started = true;
             fx.push(Effect::Emit {
@@ -325,6 +328,21 @@ fn listen(
         let mut audio = audio;
         audio.truncate(keep);
         return end_speech(run, audio, speech_ms, "silence", fx);
+    } else if silence >= s.early_after
+        && let Some(Speculation {
+            result: Some((t, true)),
+            ..
+        }) = &speculation
+    {
+        // A complete command transcribed while the pause was still short: answer now.
+        fx.push(Effect::Emit {
+            run,
+            kind: EventKind::SpeechEnd {
+                speech_ms,
+                reason: "early".into(),
+            },
+        });
+        return stt_done(m, run, t.clone(), fx);
     } else if silence == s.speculate_after && speech >= s.min_speech.max(1) {
         fx.push(Effect::Transcribe {
             run,

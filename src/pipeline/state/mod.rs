@@ -25,6 +25,9 @@ pub struct Settings {
     pub refractory: u64,
     /// Silence after which the command so far is transcribed speculatively.
     pub speculate_after: usize,
+    /// Silence after which a complete speculative command is answered without waiting for the
+    /// rest of the trailing silence (shorter pauses are often mid-sentence).
+    pub early_after: usize,
     /// A stop phrase is short: longer overheard speech is not checked.
     pub stop_max: usize,
     pub earcons: bool,
@@ -53,7 +56,10 @@ impl Settings {
             no_speech: frames(l.no_speech_ms),
             follow_up: frames(l.follow_up_ms),
             refractory: frames(w.refractory_ms) as u64,
-            speculate_after: frames(240)
+            // The first silent frame: whisper is the slowest stage, so it starts as soon as the
+            // speaker may have finished; a pause that turns out to be mid-sentence stops it.
+            speculate_after: 1,
+            early_after: frames(240)
                 .min(frames(l.trailing_silence_ms).saturating_sub(1))
                 .max(1),
             stop_max: frames(2000),
@@ -145,6 +151,10 @@ pub enum Effect {
         run: u64,
         audio: Vec<i16>,
         speculative: bool,
+    },
+    /// More speech came: the speculative transcription in progress for `run` is stale.
+    DropSpeculation {
+        run: u64,
     },
     Handle {
         run: u64,
@@ -553,5 +563,7 @@ use transcript::{stt_done, transcribed};
 
 #[cfg(test)]
 mod announce_tests;
+#[cfg(test)]
+mod speculation_tests;
 #[cfg(test)]
 mod tests;

@@ -55,7 +55,7 @@ pub(super) fn transcribed(
             match result {
                 // Still silent and the command is complete: answer now instead of waiting out
                 // the rest of the trailing silence.
-                Ok(t) if complete && silence > 0 => {
+                Ok(t) if complete && silence >= m.settings.early_after => {
                     let speech_ms = speech as u64 * FRAME_MS;
                     fx.push(Effect::Emit {
                         run,

@@ -1,0 +1,162 @@
+//! Speculative transcripts through `step`: started on the first silent frame, answered early
+//! when complete, dropped (and stopped) when the speaker goes on.
+
+use super::tests::{feed, kinds, n, settings, silence, speech, transcript, wake};
+use super::*;
+
+#[test]
+fn a_complete_speculative_command_answers_before_the_silence_ends() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    script.extend(n(silence(), s.speculate_after));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let Some(Effect::Transcribe {
+        audio,
+        speculative: true,
+        ..
+    }) = fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
+    else {
+        panic!("no speculation: {fx:?}")
+    };
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    let (m, fx) = feed(m, n(silence(), s.early_after - s.speculate_after));
+    assert!(fx.is_empty());
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("what time is it", audio_ms)),
+            complete: true,
+        }],
+    );
+    assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
+    assert!(
+        matches!(&fx[0], Effect::Emit { kind: EventKind::SpeechEnd { reason, .. }, .. } if reason == "early")
+    );
+    assert!(matches!(m.state, State::Handling { run: 1 }));
+}
+
+#[test]
+fn a_complete_command_waits_out_a_short_pause_before_answering() {
+    // The transcript is ready one frame into the silence ("what's the weather" … "in Busan"
+    // may follow): it is kept, and answered once the pause is long enough.
+    let s = settings();
+    assert!(s.speculate_after < s.early_after && s.early_after < s.trailing);
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    script.extend(n(silence(), s.speculate_after));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let Some(Effect::Transcribe { audio, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
+    else {
+        panic!("no speculation: {fx:?}")
+    };
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("what's the weather", audio_ms)),
+            complete: true,
+        }],
+    );
+    assert!(fx.is_empty(), "answered after a short pause: {fx:?}");
+    let (m, fx) = feed(m, n(silence(), s.early_after - s.speculate_after - 1));
+    assert!(fx.is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, [silence()]);
+    assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
+    assert!(
+        matches!(&fx[0], Effect::Emit { kind: EventKind::SpeechEnd { reason, .. }, .. } if reason == "early")
+    );
+    assert!(matches!(m.state, State::Handling { run: 1 }));
+}
+
+#[test]
+fn speech_after_a_speculation_makes_it_stale() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    script.extend(n(silence(), s.speculate_after));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let Some(Effect::Transcribe { audio, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
+    else {
+        panic!()
+    };
+    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    // The speaker goes on ("… in Busan"): the early transcript must not be used, and the
+    // transcription still running is stopped.
+    let (m, fx) = feed(m, n(speech(), 5));
+    assert_eq!(
+        fx.iter()
+            .filter(|e| matches!(e, Effect::DropSpeculation { run: 1 }))
+            .count(),
+        1,
+        "{fx:?}"
+    );
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("what's the weather", audio_ms)),
+            complete: true,
+        }],
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, n(silence(), s.trailing));
+    assert!(kinds(&fx).contains(&"SpeechEnd".to_string()));
+    assert!(matches!(m.state, State::Transcribing { .. }));
+}
+
+#[test]
+fn an_overtaken_speculation_is_not_taken_for_the_command() {
+    let s = settings();
+    // "repeat after me, [pause] hey jarvis": a speculation at the pause, then more speech, then
+    // a second speculation; the first result arrives after the silence ended.
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 8));
+    script.extend(n(silence(), s.speculate_after));
+    script.extend(n(speech(), 6));
+    script.extend(n(silence(), s.trailing));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    let specs: Vec<usize> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Transcribe {
+                audio,
+                speculative: true,
+                ..
+            } => Some(audio.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(specs.len(), 2);
+    let ms = |n: usize| n as u64 * 1000 / 16_000;
+    let (m, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("repeat after me", ms(specs[0]))),
+            complete: false,
+        }],
+    );
+    assert!(fx.is_empty(), "the stale speculation was used: {fx:?}");
+    let (_, fx) = feed(
+        m,
+        [Input::Transcribed {
+            run: 1,
+            speculative: true,
+            result: Ok(transcript("repeat after me hey jarvis", ms(specs[1]))),
+            complete: false,
+        }],
+    );
+    assert!(
+        matches!(fx.last(), Some(Effect::Handle { transcript, .. }) if transcript.text.ends_with("jarvis")),
+        "{fx:?}"
+    );
+}
