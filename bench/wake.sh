@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Wake word and listening-loop benchmark on ../shared/eval, side by side with Python
+# Wake word benchmark on ../shared/eval, side by side with Python
 # openWakeWord (openwakeword 0.4.0 + onnxruntime from PyPI) in one run. Writes
 # bench/results/wake.md; copy the tables into docs/benchmarks.md with the machine and date.
 #   bench/wake.sh [EVAL_DIR]

@@ -1,11 +1,11 @@
-"""Wake word + loop benchmark (driven by bench/wake.sh). Sori and Python openWakeWord score the
+"""Wake word benchmark (driven by bench/wake.sh). Sori and Python openWakeWord score the
 same clips, each padded with a second of silence on both sides as in a stream."""
 import json, os, resource, subprocess, sys, tempfile, textwrap, time, wave
 import numpy as np
 
 EVAL, OUT = sys.argv[1], sys.argv[2]
-# ONLY=cpu,loop runs some sections (accuracy, cpu, loop); all by default.
-ONLY = os.environ.get("ONLY", "accuracy,cpu,loop").split(",")
+# ONLY=cpu runs some sections (accuracy, cpu); all by default. The loop end to end is bench/loop.sh.
+ONLY = os.environ.get("ONLY", "accuracy,cpu").split(",")
 SORI = "target/release/sori"
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(EVAL, "manifest.tsv"))][1:]
 path = lambda r: os.path.join(EVAL, r[0])
@@ -156,43 +156,6 @@ def section_cpu():
 if "cpu" in ONLY:
     section_cpu()
 
-def section_loop():
-    global lines
-    # --- The loop: endpointing and end of speech → first reply audio, real time ---
-    print("running the loop in real time …", file=sys.stderr)
-    cmds = [path(r) for r in rows if r[3] == "command" and r[1] == "en"][:6] + [path(r) for r in rows if r[3] == "sentence" and r[1] == "en"][:2]
-    hey = jarvis[0]
-    lat = []
-    rss = 0
-    for c in cmds:
-        a = np.concatenate([np.zeros(8000, np.int16), load16(hey), np.zeros(6400, np.int16), load16(c), np.zeros(40000, np.int16)])
-        true_end = (len(a) - 40000) / 16  # ms: the command file ends here (its own trailing silence is small)
-        loud = np.nonzero(np.abs(load16(c)) > 500)[0]
-        true_end = (8000 + len(load16(hey)) + 6400 + (loud[-1] if len(loud) else 0)) / 16
-        f = os.path.join(tmp, "cmd.wav"); ev = os.path.join(tmp, "ev.jsonl")
-        with wave.open(f, "wb") as w:
-            w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(a.tobytes())
-        t = subprocess.run(["/usr/bin/time", "-f", "%M", SORI, "run", "--input", f, "--events", ev, "--set", "audio.output=null", "--set", "stt.language=en"], capture_output=True, text=True)
-        rss = max(rss, int(t.stderr.strip().splitlines()[-1]))
-        e = [json.loads(l) for l in open(ev)]
-        g = lambda k: next((x for x in e if x["type"] == k), None)
-        if not (g("SpeechEnd") and g("TtsStart")):
-            lat.append(None); continue
-        se = g("SpeechEnd")
-        wall_end = se["time_ms"] - (se["audio_ms"] - true_end)
-        lat.append({"endpoint": se["audio_ms"] - true_end, "stt": g("SttEnd")["time_ms"] - se["time_ms"],
-                    "handle": g("SkillEnd")["time_ms"] - g("SttEnd")["time_ms"], "tts": g("TtsStart")["time_ms"] - g("SkillEnd")["time_ms"],
-                    "total": g("TtsStart")["time_ms"] - wall_end, "early": se["reason"] == "early"})
-    ok = [l for l in lat if l]
-    med = lambda k: float(np.median([l[k] for l in ok])) if ok else float("nan")
-    lines += ["## The loop: end of speech → first reply audio", "",
-              f"{len(ok)}/{len(cmds)} spoken commands answered (real \"hey jarvis\" + real digits and sentences, `sori run --input` in real time, `stt.language=en`, whisper base, reply by espeak-ng). "
-              "Median per stage, ms; `endpoint` is true end of speech → `SpeechEnd` (trailing silence 600 ms).", "",
-              "| endpoint | STT after SpeechEnd | handle | TTS first audio | **end of speech → first reply audio** | peak RSS, whole daemon |", "|---|---|---|---|---|---|",
-              f"| {med('endpoint'):.0f} | {med('stt'):.0f} | {med('handle'):.0f} | {med('tts'):.0f} | **{med('total'):.0f}** | {rss / 1024:.0f} MB |", ""]
-
-if "loop" in ONLY:
-    section_loop()
 
 open(OUT, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -100,7 +100,9 @@ impl WhisperStt {
         };
         // The first run allocates whisper's compute buffers; pay for it now, not on the first
         // command.
-        stt.run(&vec![0.0; 16_000], MIN_CTX, None)?;
+        // In a fixed language: language detection would encode at whisper's default 30 s
+        // window and leave compute buffers of that size allocated (~110 MB more).
+        stt.run(&vec![0.0; 16_000], MIN_CTX, Some("en"))?;
         stt.load_ms = started.elapsed().as_millis() as u64;
         tracing::info!(model = %path.display(), load_ms = stt.load_ms, threads = stt.opts.threads, "whisper loaded");
         Ok(stt)

@@ -1,0 +1,95 @@
+"""End of speech → first reply audio through `sori run` (driven by bench/loop.sh).
+
+Each run is a real "hey jarvis" recording from ../shared/eval, a pause, then a spoken command
+that the built-in skills answer (synthesized: the eval set has no recordings of such commands),
+then silence; `sori run --input` plays it in real time as if from the microphone. The true end
+of speech is the last sample above the noise floor; the events give every stage. Configurations
+run alternately so machine noise hits them alike."""
+import json, os, statistics, subprocess, sys, tempfile, wave
+import numpy as np
+from scipy.signal import resample_poly
+
+EVAL, OUT = sys.argv[1], sys.argv[2]
+ROUNDS = int(os.environ.get("ROUNDS", "2"))
+SORI = "target/release/sori"
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(EVAL, "manifest.tsv"))][1:]
+# The two "hey jarvis" recordings that hold only the phrase (the others run on into a second
+# sound or are cut off mid-word, which the loop rightly takes as the start of the command).
+jarvis = [os.path.join(EVAL, r[0]) for r in rows if r[3] == "wake_positive" and r[2] == "hey jarvis" and "pymicro_hey_jarvis_" in r[0]][:2]
+COMMANDS = ["what time is it", "what's the date today", "what can you do", "how are you"]
+CONFIGS = {
+    "as shipped (whisper base, language detected)": [],
+    "whisper base, `stt.language = \"en\"`": ["--set", "stt.language=en"],
+    "whisper tiny.en": ["--set", "stt.model=tiny.en"],
+}
+tmp = tempfile.mkdtemp()
+
+
+def load(f):
+    w = wave.open(f)
+    a = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32)
+    if w.getframerate() != 16000:
+        a = resample_poly(a, 16000, w.getframerate())
+    return a
+
+
+def voices(text, i):
+    """The command in two voices: Sori's Piper voice and espeak-ng."""
+    p, e = os.path.join(tmp, f"p{i}.wav"), os.path.join(tmp, f"e{i}.wav")
+    subprocess.run([SORI, "-q", "say", "--lang", "en", "--output", p, text], check=True)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", e, text], check=True)
+    return [("piper", load(p)), ("espeak-ng", load(e))]
+
+
+clips = []
+for i, c in enumerate(COMMANDS):
+    for voice, a in voices(c, i):
+        hey = load(jarvis[i % len(jarvis)])
+        # 1.5 s of quiet first: the wake word model needs about a second of audio before the
+        # phrase (a speaker has been listening long before anyone talks to it).
+        s = np.concatenate([np.zeros(24000), hey, np.zeros(11200), a, np.zeros(48000)]).astype(np.int16)
+        loud = np.nonzero(np.abs(a) > 300)[0]
+        true_end = (24000 + len(hey) + 11200 + loud[-1]) / 16  # ms into the file
+        f = os.path.join(tmp, f"run{len(clips)}.wav")
+        with wave.open(f, "wb") as w:
+            w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(s.tobytes())
+        clips.append((c, voice, f, true_end))
+
+results = {k: [] for k in CONFIGS}
+for rnd in range(ROUNDS):
+    for c, voice, f, true_end in clips:
+        for name, extra in CONFIGS.items():
+            print(f"round {rnd + 1}/{ROUNDS}: {name}: {voice} \"{c}\"", file=sys.stderr)
+            ev = os.path.join(tmp, "ev.jsonl")
+            t = subprocess.run(["/usr/bin/time", "-f", "%M", SORI, "-q", "run", "--input", f, "--events", ev,
+                                "--set", "audio.output=null"] + extra, capture_output=True, text=True)
+            rss = int(t.stderr.strip().splitlines()[-1])
+            e = [json.loads(l) for l in open(ev)]
+            g = lambda k: next((x for x in e if x["type"] == k), None)
+            se, stt, intent, tts = g("SpeechEnd"), g("SttEnd"), g("IntentEnd"), g("TtsStart")
+            if not (se and stt and tts and intent):
+                results[name].append({"ok": False, "rss": rss, "heard": stt["text"] if stt else ""})
+                continue
+            # Wall clock of the true end of speech: SpeechEnd's wall time minus the audio after it.
+            wall_end = se["time_ms"] - (se["audio_ms"] - true_end)
+            results[name].append({
+                "ok": intent.get("intent") not in (None, "", "none"), "rss": rss, "heard": stt["text"],
+                "endpoint": se["audio_ms"] - true_end, "early": se["reason"] == "early",
+                "stt": stt["time_ms"] - wall_end, "tts": tts["time_ms"] - stt["time_ms"],
+                "total": tts["time_ms"] - wall_end,
+            })
+
+lines = ["| configuration | answered | answered early | true end of speech → `SpeechEnd` | → transcript | transcript → first reply audio | **end of speech → first reply audio** (median) | p90 | peak RSS, whole daemon |",
+         "|---|---|---|---|---|---|---|---|---|"]
+for name, rs in results.items():
+    ok = [r for r in rs if r["ok"]]
+    med = lambda k: statistics.median(r[k] for r in ok) if ok else float("nan")
+    p90 = sorted(r["total"] for r in ok)[int(0.9 * (len(ok) - 1))] if ok else float("nan")
+    lines.append(f"| {name} | {len(ok)}/{len(rs)} | {sum(r['early'] for r in ok)}/{len(ok)} | {med('endpoint'):.0f} ms | {med('stt'):.0f} ms | "
+                 f"{med('tts'):.0f} ms | **{med('total'):.0f} ms** | {p90:.0f} ms | {max(r['rss'] for r in rs) / 1024:.0f} MB |")
+    for r in rs:
+        if not r["ok"]:
+            lines.append(f"|  ↳ not answered: heard {r['heard']!r} | | | | | | | | |")
+table = "\n".join(lines)
+open(OUT, "w").write(f"Loop: {len(clips)} spoken commands × {ROUNDS} rounds per configuration, `sori run --input` in real time, reply by the default voices.\n\n{table}\n")
+print(table)
