@@ -297,26 +297,14 @@ fn listen(
                 result: Some((t, _)),
                 ..
             }) => {
-                fx.push(Effect::Emit {
-                    run,
-                    kind: EventKind::SpeechEnd {
-                        speech_ms,
-                        reason: "silence".into(),
-                    },
-                });
+                speech_end(run, speech_ms, "silence", fx);
                 return stt_done(m, run, t.clone(), fx);
             }
             Some(Speculation {
                 result: None,
                 samples,
             }) => {
-                fx.push(Effect::Emit {
-                    run,
-                    kind: EventKind::SpeechEnd {
-                        speech_ms,
-                        reason: "silence".into(),
-                    },
-                });
+                speech_end(run, speech_ms, "silence", fx);
                 return State::Transcribing {
                     run,
                     speech_ms,
@@ -335,13 +323,7 @@ fn listen(
         }) = &speculation
     {
         // A complete command transcribed while the pause was still short: answer now.
-        fx.push(Effect::Emit {
-            run,
-            kind: EventKind::SpeechEnd {
-                speech_ms,
-                reason: "early".into(),
-            },
-        });
+        speech_end(run, speech_ms, "early", fx);
         return stt_done(m, run, t.clone(), fx);
     } else if silence == s.speculate_after && speech >= s.min_speech.max(1) {
         fx.push(Effect::Transcribe {
@@ -366,13 +348,8 @@ fn listen(
     }
 }
 
-fn end_speech(
-    run: u64,
-    audio: Vec<i16>,
-    speech_ms: u64,
-    reason: &str,
-    fx: &mut Vec<Effect>,
-) -> State {
+/// `SpeechEnd`: the command is over (`reason`: silence, early, cap).
+pub(super) fn speech_end(run: u64, speech_ms: u64, reason: &str, fx: &mut Vec<Effect>) {
     fx.push(Effect::Emit {
         run,
         kind: EventKind::SpeechEnd {
@@ -380,6 +357,16 @@ fn end_speech(
             reason: reason.into(),
         },
     });
+}
+
+fn end_speech(
+    run: u64,
+    audio: Vec<i16>,
+    speech_ms: u64,
+    reason: &str,
+    fx: &mut Vec<Effect>,
+) -> State {
+    speech_end(run, speech_ms, reason, fx);
     fx.push(Effect::Transcribe {
         run,
         audio,

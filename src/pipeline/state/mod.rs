@@ -558,7 +558,7 @@ fn listening(run: u64, audio: Vec<i16>, armed: bool) -> State {
 mod frame;
 mod transcript;
 
-use frame::frame;
+use frame::{frame, speech_end};
 use transcript::{stt_done, transcribed};
 
 #[cfg(test)]

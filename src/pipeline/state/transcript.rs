@@ -57,13 +57,7 @@ pub(super) fn transcribed(
                 // the rest of the trailing silence.
                 Ok(t) if complete && silence >= m.settings.early_after => {
                     let speech_ms = speech as u64 * FRAME_MS;
-                    fx.push(Effect::Emit {
-                        run,
-                        kind: EventKind::SpeechEnd {
-                            speech_ms,
-                            reason: "early".into(),
-                        },
-                    });
+                    speech_end(run, speech_ms, "early", fx);
                     stt_done(m, run, t, fx)
                 }
                 Ok(t) => {
