@@ -1,4 +1,4 @@
-//! Speculative transcripts through `step`: started on the first silent frame, answered early
+//! Speculative transcripts through `step`: started early in the trailing silence, answered early
 //! when complete, dropped (and stopped) when the speaker goes on.
 
 use super::tests::{feed, kinds, n, settings, silence, speech, transcript, wake};
@@ -40,7 +40,7 @@ fn a_complete_speculative_command_answers_before_the_silence_ends() {
 
 #[test]
 fn a_complete_command_waits_out_a_short_pause_before_answering() {
-    // The transcript is ready one frame into the silence ("what's the weather" … "in Busan"
+    // The transcript is ready as soon as the speculation starts ("what's the weather" … "in Busan"
     // may follow): it is kept, and answered once the pause is long enough.
     let s = settings();
     assert!(s.speculate_after < s.early_after && s.early_after < s.trailing);
