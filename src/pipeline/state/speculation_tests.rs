@@ -4,9 +4,9 @@
 use super::tests::{feed, kinds, n, settings, silence, speech, transcript, wake};
 use super::*;
 
-#[test]
-fn a_complete_speculative_command_answers_before_the_silence_ends() {
-    let s = settings();
+/// A run with ten frames of speech, paused until the speculation starts: the machine and the
+/// length of the audio the speculation covers, in ms.
+fn speculating(s: &Settings) -> (Machine, u64) {
     let mut script = vec![wake(), silence()];
     script.extend(n(speech(), 10));
     script.extend(n(silence(), s.speculate_after));
@@ -19,18 +19,26 @@ fn a_complete_speculative_command_answers_before_the_silence_ends() {
     else {
         panic!("no speculation: {fx:?}")
     };
-    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    (m, audio.len() as u64 * 1000 / 16_000)
+}
+
+/// The speculative transcript of run 1.
+fn speculated(text: &str, audio_ms: u64, complete: bool) -> Input {
+    Input::Transcribed {
+        run: 1,
+        speculative: true,
+        result: Ok(transcript(text, audio_ms)),
+        complete,
+    }
+}
+
+#[test]
+fn a_complete_speculative_command_answers_before_the_silence_ends() {
+    let s = settings();
+    let (m, audio_ms) = speculating(&s);
     let (m, fx) = feed(m, n(silence(), s.early_after - s.speculate_after));
     assert!(fx.is_empty());
-    let (m, fx) = feed(
-        m,
-        [Input::Transcribed {
-            run: 1,
-            speculative: true,
-            result: Ok(transcript("what time is it", audio_ms)),
-            complete: true,
-        }],
-    );
+    let (m, fx) = feed(m, [speculated("what time is it", audio_ms, true)]);
     assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
     assert!(
         matches!(&fx[0], Effect::Emit { kind: EventKind::SpeechEnd { reason, .. }, .. } if reason == "early")
@@ -44,25 +52,8 @@ fn a_complete_command_waits_out_a_short_pause_before_answering() {
     // may follow): it is kept, and answered once the pause is long enough.
     let s = settings();
     assert!(s.speculate_after < s.early_after && s.early_after < s.trailing);
-    let mut script = vec![wake(), silence()];
-    script.extend(n(speech(), 10));
-    script.extend(n(silence(), s.speculate_after));
-    let (m, fx) = feed(Machine::new(s.clone(), false), script);
-    let Some(Effect::Transcribe { audio, .. }) =
-        fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
-    else {
-        panic!("no speculation: {fx:?}")
-    };
-    let audio_ms = audio.len() as u64 * 1000 / 16_000;
-    let (m, fx) = feed(
-        m,
-        [Input::Transcribed {
-            run: 1,
-            speculative: true,
-            result: Ok(transcript("what's the weather", audio_ms)),
-            complete: true,
-        }],
-    );
+    let (m, audio_ms) = speculating(&s);
+    let (m, fx) = feed(m, [speculated("what's the weather", audio_ms, true)]);
     assert!(fx.is_empty(), "answered after a short pause: {fx:?}");
     let (m, fx) = feed(m, n(silence(), s.early_after - s.speculate_after - 1));
     assert!(fx.is_empty(), "{fx:?}");
@@ -77,16 +68,7 @@ fn a_complete_command_waits_out_a_short_pause_before_answering() {
 #[test]
 fn speech_after_a_speculation_makes_it_stale() {
     let s = settings();
-    let mut script = vec![wake(), silence()];
-    script.extend(n(speech(), 10));
-    script.extend(n(silence(), s.speculate_after));
-    let (m, fx) = feed(Machine::new(s.clone(), false), script);
-    let Some(Effect::Transcribe { audio, .. }) =
-        fx.iter().find(|e| matches!(e, Effect::Transcribe { .. }))
-    else {
-        panic!()
-    };
-    let audio_ms = audio.len() as u64 * 1000 / 16_000;
+    let (m, audio_ms) = speculating(&s);
     // The speaker goes on ("… in Busan"): the early transcript must not be used, and the
     // transcription still running is stopped.
     let (m, fx) = feed(m, n(speech(), 5));
@@ -97,15 +79,7 @@ fn speech_after_a_speculation_makes_it_stale() {
         1,
         "{fx:?}"
     );
-    let (m, fx) = feed(
-        m,
-        [Input::Transcribed {
-            run: 1,
-            speculative: true,
-            result: Ok(transcript("what's the weather", audio_ms)),
-            complete: true,
-        }],
-    );
+    let (m, fx) = feed(m, [speculated("what's the weather", audio_ms, true)]);
     assert!(fx.is_empty(), "{fx:?}");
     let (m, fx) = feed(m, n(silence(), s.trailing));
     assert!(kinds(&fx).contains(&"SpeechEnd".to_string()));
@@ -136,24 +110,15 @@ fn an_overtaken_speculation_is_not_taken_for_the_command() {
         .collect();
     assert_eq!(specs.len(), 2);
     let ms = |n: usize| n as u64 * 1000 / 16_000;
-    let (m, fx) = feed(
-        m,
-        [Input::Transcribed {
-            run: 1,
-            speculative: true,
-            result: Ok(transcript("repeat after me", ms(specs[0]))),
-            complete: false,
-        }],
-    );
+    let (m, fx) = feed(m, [speculated("repeat after me", ms(specs[0]), false)]);
     assert!(fx.is_empty(), "the stale speculation was used: {fx:?}");
     let (_, fx) = feed(
         m,
-        [Input::Transcribed {
-            run: 1,
-            speculative: true,
-            result: Ok(transcript("repeat after me hey jarvis", ms(specs[1]))),
-            complete: false,
-        }],
+        [speculated(
+            "repeat after me hey jarvis",
+            ms(specs[1]),
+            false,
+        )],
     );
     assert!(
         matches!(fx.last(), Some(Effect::Handle { transcript, .. }) if transcript.text.ends_with("jarvis")),
