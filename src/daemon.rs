@@ -42,6 +42,8 @@ pub enum DaemonError {
     },
     #[error("the audio input failed: {0}")]
     Input(String),
+    #[error("{0}")]
+    Clock(String),
 }
 
 /// The file `sori mute` writes in the state directory.
@@ -137,7 +139,8 @@ pub async fn run(
             &cfg.messaging.contacts,
         ))
     });
-    let (brain, problems) = crate::skill::load::from_config_with(
+    let clock = crate::pipeline::reminders::clock_from_env().map_err(DaemonError::Clock)?;
+    let (mut brain, problems) = crate::skill::load::from_config_with(
         cfg,
         db.clone(),
         crate::skill::builtin::Services {
@@ -153,6 +156,7 @@ pub async fn run(
         problems,
     )
     .map_err(|e| DaemonError::Input(e.to_string()))?;
+    brain.set_clock_ms(clock.clone());
     // A broken external skill is logged (by the loader) and left out; the rest keep working.
     if !problems.is_empty() {
         tracing::warn!(count = problems.len(), "some skills were not loaded");
@@ -167,7 +171,7 @@ pub async fn run(
             crate::skill::reminders::Reminders::new(db, brain.responses.clone(), brain.zone);
         tokio::spawn(crate::pipeline::reminders::run(
             reminders,
-            crate::pipeline::reminders::system_clock(),
+            clock,
             changed,
             announce.clone(),
         ));

@@ -24,6 +24,30 @@ pub fn system_clock() -> Clock {
     Arc::new(|| chrono::Utc::now().timestamp_millis())
 }
 
+/// Names the variable that starts the daemon's clock at a given time.
+pub const FAKE_NOW: &str = "SORI_FAKE_NOW";
+
+/// The system clock, or with `SORI_FAKE_NOW=2026-06-01T09:00:00Z` (RFC 3339) one that starts
+/// at that instant and runs on from there: for tests and demos that need a known time of day
+/// ("what time is it" in a recording, an alarm due in a minute). Timers, alarms and the
+/// skills all read this clock, so they agree with each other.
+///
+/// # Errors
+/// The variable is set but is not an RFC 3339 time.
+pub fn clock_from_env() -> Result<Clock, String> {
+    let Ok(value) = std::env::var(FAKE_NOW) else {
+        return Ok(system_clock());
+    };
+    let start = chrono::DateTime::parse_from_rfc3339(value.trim()).map_err(|e| {
+        format!("{FAKE_NOW}={value:?} is not a time ({e}); write it like 2026-06-01T09:00:00Z")
+    })?;
+    let offset = start.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    tracing::warn!(start = %start, "{FAKE_NOW}: the clock is not the system's");
+    Ok(Arc::new(move || {
+        chrono::Utc::now().timestamp_millis() + offset
+    }))
+}
+
 /// Runs until the loop stops listening (`tx` closed). Anything already due at start (a timer
 /// that ended while Sori was off) is announced at once.
 pub async fn run(

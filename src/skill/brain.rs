@@ -108,6 +108,12 @@ impl Brain {
         self.clock_ms = Box::new(move || clock().and_utc().timestamp_millis());
     }
 
+    /// Replaces the wall clock (Unix ms), keeping the time zone: the daemon's clock, shared
+    /// with the timers.
+    pub fn set_clock_ms(&mut self, clock: crate::pipeline::reminders::Clock) {
+        self.clock_ms = Box::new(move || clock());
+    }
+
     /// Languages some grammar covers.
     pub fn languages(&self) -> Vec<String> {
         let mut l: Vec<String> = self

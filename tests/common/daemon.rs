@@ -85,8 +85,19 @@ pub fn start_daemon(
     events: &Path,
     extra: &[&str],
 ) -> (Child, std::sync::mpsc::Receiver<String>) {
+    start_daemon_env(pulse, events, extra, &[])
+}
+
+/// [`start_daemon`] with extra environment variables (e.g. `SORI_FAKE_NOW`).
+pub fn start_daemon_env(
+    pulse: &Pulse,
+    events: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut child = sori()
         .env("PULSE_SERVER", &pulse.server)
+        .envs(env.iter().copied())
         .args(["run", "--events"])
         .arg(events)
         .args(["--set", "stt.language=en"])
