@@ -149,40 +149,6 @@ pub fn decimal(int_part: i64, frac_digits: &str) -> String {
     format!("{} 점 {frac}", sino(int_part))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sino_korean() {
-        assert_eq!(sino(0), "영");
-        assert_eq!(sino(10), "십");
-        assert_eq!(sino(25), "이십오");
-        assert_eq!(sino(111), "백십일");
-        assert_eq!(sino(2026), "이천이십육");
-        assert_eq!(sino(10000), "만");
-        assert_eq!(sino(35000), "삼만 오천");
-        assert_eq!(sino(100_000_000), "일억");
-    }
-
-    #[test]
-    fn native_korean_and_counters() {
-        assert_eq!(native(5), "다섯");
-        assert_eq!(native(21), "스물하나");
-        assert_eq!(native_counter(1), "한");
-        assert_eq!(native_counter(20), "스무");
-        assert_eq!(native_counter(24), "스물네");
-        assert_eq!(with_counter(3, "분"), "삼 분");
-        assert_eq!(with_counter(5, "시"), "다섯 시");
-        assert_eq!(with_counter(2, "시간"), "두 시간");
-        assert_eq!(with_counter(6, "월"), "유월");
-        assert_eq!(with_counter(10, "월"), "시월");
-        assert_eq!(clock(5, 30), "다섯 시 삼십 분");
-        assert_eq!(clock(19, 0), "오후 일곱 시");
-        assert_eq!(decimal(3, "5"), "삼 점 오");
-    }
-}
-
 /// True if the last Hangul syllable of `word` ends in a consonant (받침), which picks the
 /// particle: 은/는, 이/가, 을/를, 이에요/예요. Digits are read Sino-Korean ("7시" ends in 시).
 pub fn has_batchim(word: &str) -> bool {
@@ -222,4 +188,38 @@ pub fn copula_past(word: &str) -> String {
             "였어요"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sino_korean() {
+        assert_eq!(sino(0), "영");
+        assert_eq!(sino(10), "십");
+        assert_eq!(sino(25), "이십오");
+        assert_eq!(sino(111), "백십일");
+        assert_eq!(sino(2026), "이천이십육");
+        assert_eq!(sino(10000), "만");
+        assert_eq!(sino(35000), "삼만 오천");
+        assert_eq!(sino(100_000_000), "일억");
+    }
+
+    #[test]
+    fn native_korean_and_counters() {
+        assert_eq!(native(5), "다섯");
+        assert_eq!(native(21), "스물하나");
+        assert_eq!(native_counter(1), "한");
+        assert_eq!(native_counter(20), "스무");
+        assert_eq!(native_counter(24), "스물네");
+        assert_eq!(with_counter(3, "분"), "삼 분");
+        assert_eq!(with_counter(5, "시"), "다섯 시");
+        assert_eq!(with_counter(2, "시간"), "두 시간");
+        assert_eq!(with_counter(6, "월"), "유월");
+        assert_eq!(with_counter(10, "월"), "시월");
+        assert_eq!(clock(5, 30), "다섯 시 삼십 분");
+        assert_eq!(clock(19, 0), "오후 일곱 시");
+        assert_eq!(decimal(3, "5"), "삼 점 오");
+    }
 }

@@ -27,6 +27,10 @@ impl<'a> Tensor<'a> {
         self.raw.len() / self.elem_size()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
     /// Values widened to f32, in row-major order.
     pub fn values(&self) -> impl Iterator<Item = f32> + '_ {
         let dtype = self.dtype;

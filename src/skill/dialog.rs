@@ -125,24 +125,6 @@ pub fn find_value(kind: Option<Kind>, lang: &str, text: &str) -> Option<Slot> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_are_found_inside_sentences() {
-        let d = |t, l| find_value(Some(Kind::Duration), l, t).map(|s| s.value);
-        assert_eq!(d("five minutes", "en"), Some(Value::Duration(300)));
-        assert_eq!(
-            d("for five minutes please", "en"),
-            Some(Value::Duration(300))
-        );
-        assert_eq!(d("5분이요", "ko"), Some(Value::Duration(300)));
-        assert_eq!(d("한 시간 반으로 해 줘", "ko"), Some(Value::Duration(5400)));
-        assert_eq!(d("I don't know", "en"), None);
-    }
-}
-
 /// The option an answer to "did you mean X or Y?" picks: by name (fuzzily), or "the first/
 /// second one" / "첫 번째/두 번째".
 pub fn choose(answer: &str, options: &[String]) -> Option<String> {
@@ -179,4 +161,22 @@ pub fn choose(answer: &str, options: &[String]) -> Option<String> {
         }
     }
     best.map(|h| h.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_found_inside_sentences() {
+        let d = |t, l| find_value(Some(Kind::Duration), l, t).map(|s| s.value);
+        assert_eq!(d("five minutes", "en"), Some(Value::Duration(300)));
+        assert_eq!(
+            d("for five minutes please", "en"),
+            Some(Value::Duration(300))
+        );
+        assert_eq!(d("5분이요", "ko"), Some(Value::Duration(300)));
+        assert_eq!(d("한 시간 반으로 해 줘", "ko"), Some(Value::Duration(5400)));
+        assert_eq!(d("I don't know", "en"), None);
+    }
 }
