@@ -277,6 +277,9 @@ pub async fn run(
         remote_mute: remote_mute.clone(),
     };
     let mut settings = Settings::new(&cfg.listen, &cfg.wake);
+    if cfg.stt.language != "auto" {
+        settings.identify_after = usize::MAX;
+    }
     if remote_mute.is_some() {
         // A speculative transcript would start a Home Assistant pipeline (and its actions)
         // for a command that may not be over: satellites wait for the trailing silence.

@@ -209,3 +209,43 @@ fn a_stale_transcription_can_be_stopped() {
     flag.store(false, Ordering::Relaxed);
     assert!(stt.transcribe(&pcm).is_ok());
 }
+
+#[test]
+fn the_language_is_told_from_the_first_words_among_the_ones_sori_speaks() {
+    use sori::stt::Stt;
+    require_models();
+    let Some(eval) = eval_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = sori::config::Config::default();
+    cfg.models.dir = repo().join("models").display().to_string();
+    let mut stt = sori::load_stt(&cfg).unwrap();
+    let among = ["en".to_string(), "ko".to_string()];
+    let how = dir.path().join("how.wav");
+    // Among all of whisper's languages, this one is taken for Finnish.
+    espeak("how are you", "en-us", &how);
+    let cases = [
+        // Real Korean speech: the one sentence in the eval set (its keyword clips are loanwords
+        // like "Bixby"). espeak-ng's Korean is too robotic: whisper hears Thai or Japanese in
+        // it, and English when it must choose between the two.
+        (eval.join("audio/leopard_test_ko.wav"), "ko"),
+        (eval.join("audio/whisper_jfk.wav"), "en"),
+        (eval.join("audio/cheetah_test_en.wav"), "en"),
+        (how, "en"),
+    ];
+    for (wav, lang) in cases {
+        let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+        // The first 1.5 s: what the loop has when 640 ms of speech were heard.
+        let first = &pcm[..pcm.len().min(24_000)];
+        let (got, share) = stt
+            .identify(first, &among)
+            .unwrap_or_else(|| panic!("{}: not identified", wav.display()));
+        eprintln!("{}: {got} {share:.2}", wav.display());
+        assert_eq!(got, lang, "{} ({share:.2})", wav.display());
+        assert!(share > 0.5 && share <= 1.0, "{share}");
+    }
+    // A fixed language needs no identification.
+    cfg.stt.language = "en".into();
+    let mut fixed = sori::load_stt(&cfg).unwrap();
+    let pcm = sori::audio::wav::load_16k_mono(&eval.join("audio/whisper_jfk.wav")).unwrap();
+    assert_eq!(fixed.identify(&pcm, &among), None);
+}

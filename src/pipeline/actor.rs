@@ -309,6 +309,9 @@ pub async fn run(
                     });
                 }
                 Effect::DropSpeculation { run } => stt_abort.stale(run),
+                Effect::Identify { run, audio } => {
+                    let _ = stt_tx.send(SttJob::Identify { run, audio });
+                }
                 Effect::Verify { run, audio, key } => {
                     let _ = stt_tx.send(SttJob::Verify { run, audio, key });
                 }

@@ -87,6 +87,12 @@ pub trait Handler: Send {
     fn hints(&self) -> String {
         String::new()
     }
+
+    /// Languages it understands (`en`, `ko`): a command is identified as one of them. Empty:
+    /// any language whisper knows.
+    fn languages(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Until intents land: repeats what it heard, in the persona's words, which makes the whole

@@ -28,7 +28,16 @@ pub(super) enum SttJob {
         run: u64,
         audio: Vec<i16>,
     },
+    /// The first words of `run`'s command: which language is it?
+    Identify {
+        run: u64,
+        audio: Vec<i16>,
+    },
 }
+
+/// An identification from the first words is kept when the language has at least this share
+/// of the probability; otherwise the whole command is identified when it is transcribed.
+const SURE: f32 = 0.8;
 
 /// Stops a speculative transcription that more speech made stale, so whisper frees the CPU
 /// for the next one at once. The lock makes sure only the speculation it names is stopped,
@@ -77,6 +86,8 @@ pub(super) fn spawn_stt(
         .spawn(move || {
             let abort = abort_in;
             let mut queue = std::collections::VecDeque::new();
+            // The language of the latest run, once identified.
+            let mut known: Option<(u64, String)> = None;
             loop {
                 if queue.is_empty() {
                     match rx.recv() {
@@ -128,12 +139,31 @@ pub(super) fn spawn_stt(
                         speculative,
                     } => {
                         save_for_debugging(run, speculative, &audio);
-                        if let Ok(h) = handler.lock() {
-                            stt.set_hints(&h.hints());
-                        }
+                        let started = std::time::Instant::now();
+                        let among = match handler.lock() {
+                            Ok(h) => {
+                                stt.set_hints(&h.hints());
+                                h.languages()
+                            }
+                            Err(_) => Vec::new(),
+                        };
                         let pcm = crate::audio::i16_to_f32(&audio);
+                        let lang = match &known {
+                            Some((r, l)) if *r == run => Some(l.clone()),
+                            _ => stt.identify(&pcm, &among).map(|(l, _)| {
+                                known = Some((run, l.clone()));
+                                l
+                            }),
+                        };
                         abort.start(speculative.then_some(run));
-                        let result = stt.transcribe(&pcm).map_err(|e| e.to_string());
+                        let result = stt
+                            .transcribe_in(&pcm, lang.as_deref())
+                            .map(|mut t| {
+                                // The identification is part of the cost.
+                                t.stt_ms = started.elapsed().as_millis() as u64;
+                                t
+                            })
+                            .map_err(|e| e.to_string());
                         if abort.finish() && result.is_err() {
                             tracing::debug!(run, "stale speculative transcription stopped");
                             continue;
@@ -155,6 +185,20 @@ pub(super) fn spawn_stt(
                             .is_err()
                         {
                             return;
+                        }
+                    }
+                    SttJob::Identify { run, audio } => {
+                        if known.as_ref().is_some_and(|(r, _)| *r == run) {
+                            continue;
+                        }
+                        let among = handler.lock().map(|h| h.languages()).unwrap_or_default();
+                        let pcm = crate::audio::i16_to_f32(&audio);
+                        match stt.identify(&pcm, &among) {
+                            Some((lang, share)) if share >= SURE => known = Some((run, lang)),
+                            Some((lang, share)) => {
+                                tracing::debug!(run, %lang, share, "language unsure from the first words");
+                            }
+                            None => {}
                         }
                     }
                     SttJob::StopCheck { run, audio } => {

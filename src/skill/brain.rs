@@ -454,6 +454,10 @@ impl crate::pipeline::Handler for Brain {
         out
     }
 
+    fn languages(&self) -> Vec<String> {
+        Brain::languages(self)
+    }
+
     fn is_complete(&self, text: &str) -> bool {
         let lang = crate::lang::detect(text);
         self.recognize(text, lang).is_some_and(|r| !r.open_ended)

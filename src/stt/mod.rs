@@ -79,6 +79,14 @@ pub trait Stt: Send {
         self.transcribe(pcm)
     }
 
+    /// Which of `among` (language codes) `pcm` is spoken in, with that language's share of the
+    /// probability among them. `None` when the engine has a fixed language or cannot tell
+    /// (then `transcribe` decides as configured).
+    fn identify(&mut self, pcm: &[f32], among: &[String]) -> Option<(String, f32)> {
+        let _ = (pcm, among);
+        None
+    }
+
     /// A flag that, once set, makes the transcription in progress give up early with an error
     /// (a speculative transcript that more speech made stale). Engines that cannot stop midway
     /// ignore it.

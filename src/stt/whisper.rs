@@ -202,6 +202,51 @@ impl super::Stt for WhisperStt {
         self.abort = Some(flag);
     }
 
+    /// Whisper's own language detection, but only among the languages Sori understands: among
+    /// all 99 it takes espeak's "how are you" for Finnish. One encoder pass plus one decoder
+    /// step, at the window the last transcription used (whisper.cpp keeps it in the state).
+    fn identify(&mut self, pcm: &[f32], among: &[String]) -> Option<(String, f32)> {
+        if !self.multilingual || self.opts.language.is_some() {
+            return None;
+        }
+        let started = Instant::now();
+        let padded;
+        let pcm = if pcm.len() < 16_100 {
+            padded = [pcm, &vec![0.0; 16_100 - pcm.len()]].concat();
+            &padded[..]
+        } else {
+            pcm
+        };
+        let threads = self.opts.threads;
+        let probs = self
+            .state
+            .pcm_to_mel(pcm, threads)
+            .and_then(|()| self.state.lang_detect(0, threads))
+            .map_err(|e| tracing::warn!("language detection failed: {e}"))
+            .ok()?
+            .1;
+        let scored: Vec<(&String, f32)> = among
+            .iter()
+            .filter_map(|l| {
+                let id = whisper_rs::get_lang_id(l)?;
+                Some((l, *probs.get(usize::try_from(id).ok()?)?))
+            })
+            .collect();
+        let total: f32 = scored.iter().map(|(_, p)| p).sum();
+        let (lang, p) = scored
+            .into_iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|_| total > 0.0)?;
+        tracing::debug!(
+            lang = %lang,
+            share = p / total,
+            ms = started.elapsed().as_millis() as u64,
+            audio_ms = pcm.len() / 16,
+            "language identified"
+        );
+        Some((lang.clone(), p / total))
+    }
+
     fn transcribe_prompted(
         &mut self,
         pcm: &[f32],

@@ -258,6 +258,12 @@ fn listen(
     if is_speech {
         speech += 1;
         silence = 0;
+        if speech == s.identify_after {
+            fx.push(Effect::Identify {
+                run,
+                audio: audio.clone(),
+            });
+        }
         // More speech: any speculative transcript is stale; stop one still running.
         if let Some(Speculation { result: None, .. }) = speculation.take() {
             fx.push(Effect::DropSpeculation { run });

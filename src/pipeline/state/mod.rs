@@ -28,6 +28,9 @@ pub struct Settings {
     /// Silence after which a complete speculative command is answered without waiting for the
     /// rest of the trailing silence (shorter pauses are often mid-sentence).
     pub early_after: usize,
+    /// Speech frames after which the command's language is identified while the speaker is
+    /// still talking (`usize::MAX`: never, the language is fixed).
+    pub identify_after: usize,
     /// A stop phrase is short: longer overheard speech is not checked.
     pub stop_max: usize,
     pub earcons: bool,
@@ -64,6 +67,10 @@ impl Settings {
             early_after: frames(240)
                 .min(frames(l.trailing_silence_ms).saturating_sub(1))
                 .max(1),
+            // Whisper's language detection is a full encoder pass: done during the speech, it
+            // is not on the path from the end of speech to the answer. 640 ms of speech is
+            // two or three words, enough to tell English from Korean.
+            identify_after: frames(640),
             stop_max: frames(2000),
             earcons: l.earcons,
             verify: w.verify,
@@ -153,6 +160,12 @@ pub enum Effect {
         run: u64,
         audio: Vec<i16>,
         speculative: bool,
+    },
+    /// Identify the language of the command so far (its first words), so the transcription
+    /// at the end runs in that language without detecting it again.
+    Identify {
+        run: u64,
+        audio: Vec<i16>,
     },
     /// More speech came: the speculative transcription in progress for `run` is stale.
     DropSpeculation {

@@ -1,5 +1,6 @@
-//! Speculative transcripts through `step`: started early in the trailing silence, answered early
-//! when complete, dropped (and stopped) when the speaker goes on.
+//! Work done before the command ends, through `step`: the language identified from the first
+//! words; speculative transcripts started early in the trailing silence, answered early when
+//! complete, dropped (and stopped) when the speaker goes on.
 
 use super::tests::{feed, kinds, n, settings, silence, speech, transcript, wake};
 use super::*;
@@ -124,4 +125,43 @@ fn an_overtaken_speculation_is_not_taken_for_the_command() {
         matches!(fx.last(), Some(Effect::Handle { transcript, .. }) if transcript.text.ends_with("jarvis")),
         "{fx:?}"
     );
+}
+
+fn identified(fx: &[Effect]) -> Vec<(u64, usize)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Identify { run, audio } => Some((*run, audio.len())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_language_is_identified_once_while_the_speaker_is_still_talking() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), s.identify_after - 1));
+    let (m, fx) = feed(Machine::new(s.clone(), false), script);
+    assert!(identified(&fx).is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, [speech()]);
+    let ids = identified(&fx);
+    assert_eq!(ids.len(), 1, "{fx:?}");
+    assert_eq!(ids[0].0, 1);
+    assert!(ids[0].1 >= s.identify_after * FRAME, "the speech so far");
+    // More speech, a pause, more speech: the run's language is known already.
+    let mut more = n(speech(), 10);
+    more.extend(n(silence(), s.speculate_after));
+    more.extend(n(speech(), 10));
+    let (_, fx) = feed(m, more);
+    assert!(identified(&fx).is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_fixed_language_is_not_identified() {
+    let mut s = settings();
+    s.identify_after = usize::MAX;
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 40));
+    let (_, fx) = feed(Machine::new(s, false), script);
+    assert!(identified(&fx).is_empty(), "{fx:?}");
 }
