@@ -22,6 +22,9 @@ CONFIGS = {
     "whisper base, `stt.language = \"en\"`": ["--set", "stt.language=en"],
     "whisper tiny.en": ["--set", "stt.model=tiny.en"],
 }
+# ONLY=shipped (a substring of a configuration's name) runs just the matching ones.
+if os.environ.get("ONLY"):
+    CONFIGS = {k: v for k, v in CONFIGS.items() if os.environ["ONLY"] in k}
 tmp = tempfile.mkdtemp()
 
 

@@ -131,7 +131,8 @@ pub struct SttConfig {
     /// Whisper model: `base` (multilingual), `tiny.en` (English only, fastest), or a path to a
     /// ggml `.bin` file.
     pub model: String,
-    /// Spoken language: `auto` (detect), or a code such as `en` or `ko`.
+    /// Spoken language: `auto` (identified per command, from its first words, among the
+    /// languages the skills speak: English and Korean), or a code such as `en` or `ko`.
     pub language: String,
     /// Threads for whisper; 0 picks the number of cores (at most 4).
     pub threads: u32,

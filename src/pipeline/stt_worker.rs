@@ -35,10 +35,6 @@ pub(super) enum SttJob {
     },
 }
 
-/// An identification from the first words is kept when the language has at least this share
-/// of the probability; otherwise the whole command is identified when it is transcribed.
-const SURE: f32 = 0.8;
-
 /// Stops a speculative transcription that more speech made stale, so whisper frees the CPU
 /// for the next one at once. The lock makes sure only the speculation it names is stopped,
 /// never a job that started after it.
@@ -194,7 +190,7 @@ pub(super) fn spawn_stt(
                         let among = handler.lock().map(|h| h.languages()).unwrap_or_default();
                         let pcm = crate::audio::i16_to_f32(&audio);
                         match stt.identify(&pcm, &among) {
-                            Some((lang, share)) if share >= SURE => known = Some((run, lang)),
+                            Some((lang, share)) if share >= crate::stt::SURE_SHARE => known = Some((run, lang)),
                             Some((lang, share)) => {
                                 tracing::debug!(run, %lang, share, "language unsure from the first words");
                             }

@@ -29,6 +29,10 @@ pub struct Transcript {
     pub stt_ms: u64,
 }
 
+/// `Stt::identify` is sure of a language from a command's first words when it has at least
+/// this share of the probability; otherwise the whole command is identified at the end.
+pub const SURE_SHARE: f32 = 0.8;
+
 /// A speech-to-text engine. Synchronous and CPU-heavy: call it from a blocking thread.
 pub trait Stt: Send {
     /// Transcribes 16 kHz mono audio in [-1, 1].

@@ -68,9 +68,10 @@ impl Settings {
                 .min(frames(l.trailing_silence_ms).saturating_sub(1))
                 .max(1),
             // Whisper's language detection is a full encoder pass: done during the speech, it
-            // is not on the path from the end of speech to the answer. 640 ms of speech is
-            // two or three words, enough to tell English from Korean.
-            identify_after: frames(640),
+            // is not on the path from the end of speech to the answer. The audio then also
+            // holds the pre-roll (about 1 s in all), enough to tell English from Korean; when
+            // whisper is unsure, the whole command is identified at the end instead.
+            identify_after: frames(400),
             stop_max: frames(2000),
             earcons: l.earcons,
             verify: w.verify,
