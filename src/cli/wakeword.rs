@@ -238,11 +238,14 @@ fn test(
                 confirmed += usize::from(ok);
                 detections.push((d.name, d.score, ok));
             }
+            // When the peak score came, in the file's own time (the frame's end, less the
+            // padding in front).
+            let at_ms = ((i + 1) * wake::FRAME).saturating_sub(pad) as u64 * 1000 / 16_000;
             for (n, s) in det.scores() {
                 match best.iter_mut().find(|(b, _, _)| *b == n) {
-                    Some(b) if b.1 < s => *b = (n, s, i as u64 * 80),
+                    Some(b) if b.1 < s => *b = (n, s, at_ms),
                     Some(_) => {}
-                    None => best.push((n, s, i as u64 * 80)),
+                    None => best.push((n, s, at_ms)),
                 }
             }
         }
