@@ -156,16 +156,8 @@ impl WhisperStt {
         } else if !self.hints.is_empty() {
             p.set_initial_prompt(&self.hints);
         }
-        // whisper.cpp wants at least 1 s; pad short clips with silence.
-        let padded;
-        let pcm = if pcm.len() < 16_100 {
-            padded = [pcm, &vec![0.0; 16_100 - pcm.len()]].concat();
-            &padded[..]
-        } else {
-            pcm
-        };
         self.state
-            .full(p, pcm)
+            .full(p, &at_least_a_second(pcm))
             .map_err(|e| SttError::Inference(e.to_string()))?;
         let mut text = String::new();
         for seg in self.state.as_iter() {
@@ -178,6 +170,16 @@ impl WhisperStt {
             .unwrap_or(lang)
             .to_string();
         Ok((text.trim().to_string(), language))
+    }
+}
+
+/// whisper.cpp wants at least 1 s: short clips are padded with silence (longer ones are not
+/// copied).
+fn at_least_a_second(pcm: &[f32]) -> std::borrow::Cow<'_, [f32]> {
+    if pcm.len() < 16_100 {
+        std::borrow::Cow::Owned([pcm, &vec![0.0; 16_100 - pcm.len()]].concat())
+    } else {
+        std::borrow::Cow::Borrowed(pcm)
     }
 }
 
@@ -210,17 +212,11 @@ impl super::Stt for WhisperStt {
             return None;
         }
         let started = Instant::now();
-        let padded;
-        let pcm = if pcm.len() < 16_100 {
-            padded = [pcm, &vec![0.0; 16_100 - pcm.len()]].concat();
-            &padded[..]
-        } else {
-            pcm
-        };
+        let pcm = at_least_a_second(pcm);
         let threads = self.opts.threads;
         let probs = self
             .state
-            .pcm_to_mel(pcm, threads)
+            .pcm_to_mel(&pcm, threads)
             .and_then(|()| self.state.lang_detect(0, threads))
             .map_err(|e| tracing::warn!("language detection failed: {e}"))
             .ok()?
