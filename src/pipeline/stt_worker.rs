@@ -80,6 +80,7 @@ pub(super) fn spawn_stt(
     std::thread::Builder::new()
         .name("sori-stt".into())
         .spawn(move || {
+            lower_priority();
             let abort = abort_in;
             let mut queue = std::collections::VecDeque::new();
             // The language of the latest run, once identified.
@@ -210,6 +211,21 @@ pub(super) fn spawn_stt(
         })
         .expect("spawning the STT thread");
     (jobs, abort)
+}
+
+/// Whisper takes every core while it runs; the listener thread (wake word, VAD) must still
+/// keep up with the microphone, or frames are judged late, against the wrong playback state
+/// (a command heard while an earcon plays is taken for silence). On Linux the nice value is
+/// per thread and ggml's compute threads inherit it from this one.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on the calling thread (tid from gettid).
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            tracing::debug!("could not lower the STT thread's priority");
+        }
+    }
 }
 
 /// With `SORI_SAVE_AUDIO=DIR`, every command's audio is written there as a WAV (for tuning
