@@ -184,10 +184,8 @@ pub(super) fn spawn_stt(
                             return;
                         }
                     }
+                    // Sent once per run, during its speech, so before any of its transcriptions.
                     SttJob::Identify { run, audio } => {
-                        if known.as_ref().is_some_and(|(r, _)| *r == run) {
-                            continue;
-                        }
                         let among = handler.lock().map(|h| h.languages()).unwrap_or_default();
                         let pcm = crate::audio::i16_to_f32(&audio);
                         match stt.identify(&pcm, &among) {

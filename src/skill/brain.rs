@@ -49,7 +49,7 @@ pub struct Brain {
     dialog: Dialog,
     /// The speaker's time zone: local time for what is said, Unix ms for what is stored.
     pub zone: super::zone::Zone,
-    clock_ms: Box<dyn Fn() -> i64 + Send>,
+    clock_ms: crate::pipeline::reminders::Clock,
     /// Vary replies (off in fixture tests, which accept any variant anyway).
     run: u64,
 }
@@ -68,7 +68,7 @@ impl Brain {
             db: None,
             dialog: Dialog::default(),
             zone: super::zone::Zone::System,
-            clock_ms: Box::new(|| chrono::Utc::now().timestamp_millis()),
+            clock_ms: crate::pipeline::reminders::system_clock(),
             run: 0,
         }
     }
@@ -105,13 +105,15 @@ impl Brain {
     /// The clock is then in UTC, so the given wall time is also the local time.
     pub fn set_clock(&mut self, clock: impl Fn() -> chrono::NaiveDateTime + Send + Sync + 'static) {
         self.zone = super::zone::Zone::Utc;
-        self.clock_ms = Box::new(move || clock().and_utc().timestamp_millis());
+        self.set_clock_ms(std::sync::Arc::new(move || {
+            clock().and_utc().timestamp_millis()
+        }));
     }
 
     /// Replaces the wall clock (Unix ms), keeping the time zone: the daemon's clock, shared
     /// with the timers.
     pub fn set_clock_ms(&mut self, clock: crate::pipeline::reminders::Clock) {
-        self.clock_ms = Box::new(move || clock());
+        self.clock_ms = clock;
     }
 
     /// Languages some grammar covers.
