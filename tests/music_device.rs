@@ -102,14 +102,28 @@ fn play_by_voice_ducks_under_a_reply_and_pauses() {
     let (mut child, log) = start_daemon(&pulse, &ev_path, &set_args);
     let heard = d.join("heard.wav");
     let rec = pulse.record_speaker(&heard);
-    pulse.speak_into_mic(&play);
-    wait_events(&ev_path, "RunEnd", 1, Duration::from_secs(60));
+    // Whisper base now and then mishears Piper's "Play Blue Sky." through the devices (as
+    // "Playpaloo Sky", one run in five or so here); this test is about the music and its
+    // ducking, so a misheard request is said again, at most three times.
+    let mut runs = 0;
+    loop {
+        pulse.speak_into_mic(&play);
+        runs += 1;
+        let ev = wait_events(&ev_path, "RunEnd", runs, Duration::from_secs(60));
+        let playing = of_type(&ev, "IntentEnd")
+            .last()
+            .is_some_and(|e| e["intent"] == "SoriPlayMusic");
+        if playing || runs == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+    }
     std::thread::sleep(Duration::from_millis(2500));
     pulse.speak_into_mic(&time);
-    wait_events(&ev_path, "RunEnd", 2, Duration::from_secs(60));
+    wait_events(&ev_path, "RunEnd", runs + 1, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(2500));
     pulse.speak_into_mic(&pause);
-    let ev = wait_events(&ev_path, "RunEnd", 3, Duration::from_secs(60));
+    let ev = wait_events(&ev_path, "RunEnd", runs + 2, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(2000));
     rec.stop();
     assert!(terminate(&mut child).success());
@@ -123,7 +137,7 @@ fn play_by_voice_ducks_under_a_reply_and_pauses() {
         .map(|e| &e["intent"])
         .collect();
     assert_eq!(
-        intents,
+        intents[intents.len().saturating_sub(3)..],
         ["SoriPlayMusic", "HassGetCurrentTime", "HassMediaPause"],
         "heard {texts:?}\n{}",
         lines.join("\n")
@@ -133,7 +147,7 @@ fn play_by_voice_ducks_under_a_reply_and_pauses() {
     let loud = w.iter().fold(0.0f32, |m, x| m.max(*x));
     assert!(
         loud > 0.1,
-        "Blue Sky (440 Hz) never reached the speaker: {loud}"
+        "Blue Sky (440 Hz) never reached the speaker: {loud}, windows {w:.3?}, heard {texts:?}"
     );
     let (classes, squeezed) = classify(&w, loud);
     eprintln!("440 Hz windows: {classes}");
