@@ -18,51 +18,12 @@ use common::pulse::Pulse;
 use common::*;
 use sori::music::{Command as PlayerCommand, PlayState, Player};
 
-fn samples(wav: &Path) -> (u32, Vec<f32>) {
-    let mut r = hound::WavReader::open(wav).unwrap();
-    let rate = r.spec().sample_rate;
-    (
-        rate,
-        r.samples::<i16>()
-            .map(|s| f32::from(s.unwrap()) / 32768.0)
-            .collect(),
-    )
-}
-
 /// The level of `hz` in each 100 ms window of a recording.
 fn tone_windows(wav: &Path, hz: f32) -> Vec<f32> {
-    let (rate, s) = samples(wav);
+    let (rate, s) = library::wav_with_rate(wav);
     s.chunks((rate / 10) as usize)
         .map(|w| tone_level(w, rate, hz))
         .collect()
-}
-
-/// Windows as L (loud), d (ducked), . (silent or in between), and the run of classes with
-/// repeats squeezed out ("LLdddLL" → "LdL").
-fn classify(w: &[f32], loud: f32) -> (String, String) {
-    let classes: String = w
-        .iter()
-        .map(|x| {
-            let r = x / loud;
-            if r > 0.6 {
-                'L'
-            } else if (0.1..0.35).contains(&r) {
-                'd'
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    let squeezed = classes
-        .chars()
-        .filter(|&c| c != '.')
-        .fold(String::new(), |mut a, c| {
-            if !a.ends_with(c) {
-                a.push(c);
-            }
-            a
-        });
-    (classes, squeezed)
 }
 
 fn utterance(d: &Path, name: &str, command: &str) -> std::path::PathBuf {
@@ -149,7 +110,7 @@ fn play_by_voice_ducks_under_a_reply_and_pauses() {
         loud > 0.1,
         "Blue Sky (440 Hz) never reached the speaker: {loud}, windows {w:.3?}, heard {texts:?}"
     );
-    let (classes, squeezed) = classify(&w, loud);
+    let (classes, squeezed) = library::duck_classes(&w, 0.6, 0.1..0.35);
     eprintln!("440 Hz windows: {classes}");
     // Loud after the first reply, ducked under the time, loud again, ducked for "pause".
     assert!(squeezed.contains("LdL"), "windows: {classes}");
@@ -413,7 +374,7 @@ fn the_player_resumes_after_a_restart_and_plays_radio() {
     });
     std::thread::sleep(Duration::from_millis(2500));
     rec.stop();
-    let (rate, s) = samples(&heard);
+    let (rate, s) = library::wav_with_rate(&heard);
     // 20 ms windows: the last one with the first song and the first with the second.
     let win = (rate / 50) as usize;
     let first: Vec<f32> = s.chunks(win).map(|w| tone_level(w, rate, 330.0)).collect();

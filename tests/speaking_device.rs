@@ -11,17 +11,6 @@ use common::daemon::*;
 use common::pulse::Pulse;
 use common::*;
 
-fn samples(wav: &Path) -> (u32, Vec<f32>) {
-    let mut r = hound::WavReader::open(wav).unwrap();
-    let rate = r.spec().sample_rate;
-    (
-        rate,
-        r.samples::<i16>()
-            .map(|s| f32::from(s.unwrap()) / 32768.0)
-            .collect(),
-    )
-}
-
 /// RMS of each 100 ms window.
 fn rms_windows(rate: u32, s: &[f32]) -> Vec<f32> {
     s.chunks((rate / 10) as usize)
@@ -38,7 +27,7 @@ fn say_is_heard_on_the_speaker_at_full_length() {
     // The same words into a file: the length the speaker must carry.
     let file = dir.path().join("said.wav");
     run_ok(sori().args(["say", "--output"]).arg(&file).arg(text));
-    let (rate, reference) = samples(&file);
+    let (rate, reference) = library::wav_with_rate(&file);
     let said_ms = reference.len() as u64 * 1000 / u64::from(rate);
 
     let heard = dir.path().join("heard.wav");
@@ -51,7 +40,7 @@ fn say_is_heard_on_the_speaker_at_full_length() {
         text,
     ]));
     rec.stop();
-    let (rate, s) = samples(&heard);
+    let (rate, s) = library::wav_with_rate(&heard);
     let loud: Vec<usize> = rms_windows(rate, &s)
         .iter()
         .enumerate()
@@ -121,34 +110,12 @@ fn music_ducks_while_sori_is_busy_and_comes_back() {
     std::thread::sleep(Duration::from_millis(1500));
     rec.stop();
     drop(sink);
-    let (rate, s) = samples(&heard);
+    let (rate, s) = library::wav_with_rate(&heard);
     let w = rms_windows(rate, &s);
     let max = w.iter().fold(0.0f32, |m, x| m.max(*x));
     assert!(max > 0.1, "no music reached the speaker (max RMS {max})");
     // Each window is loud (L), ducked to about 0.2 (d) or other (edges, silence).
-    let classes: String = w
-        .iter()
-        .map(|r| {
-            let x = r / max;
-            if x > 0.8 {
-                'L'
-            } else if (0.12..0.3).contains(&x) {
-                'd'
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    let squeezed: String =
-        classes
-            .chars()
-            .filter(|&c| c != '.')
-            .fold(String::new(), |mut acc, c| {
-                if !acc.ends_with(c) {
-                    acc.push(c);
-                }
-                acc
-            });
+    let (classes, squeezed) = library::duck_classes(&w, 0.8, 0.12..0.3);
     assert_eq!(squeezed, "LdL", "windows: {classes}");
     assert!(
         classes.matches('d').count() >= 10,

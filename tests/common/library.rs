@@ -138,11 +138,48 @@ pub fn message_chime_level(samples: &[f32]) -> f32 {
 
 /// A 16-bit WAV file's samples as f32.
 pub fn wav_samples(path: &Path) -> Vec<f32> {
-    hound::WavReader::open(path)
-        .unwrap()
+    wav_with_rate(path).1
+}
+
+/// A 16-bit WAV file's sample rate and samples as f32.
+pub fn wav_with_rate(path: &Path) -> (u32, Vec<f32>) {
+    let r = hound::WavReader::open(path).unwrap();
+    let rate = r.spec().sample_rate;
+    let s = r
         .into_samples::<i16>()
         .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect()
+        .collect();
+    (rate, s)
+}
+
+/// Levels of 100 ms windows as L (above `loud` of the loudest), d (a ratio in `ducked`) or .
+/// (silence, edges, in between), and that run of classes with repeats and dots squeezed out
+/// ("LL..dddLL" → "LdL"): how music ducking looks at the speaker.
+pub fn duck_classes(w: &[f32], loud: f32, ducked: std::ops::Range<f32>) -> (String, String) {
+    let max = w.iter().fold(0.0f32, |m, x| m.max(*x));
+    let classes: String = w
+        .iter()
+        .map(|x| {
+            let r = x / max;
+            if r > loud {
+                'L'
+            } else if ducked.contains(&r) {
+                'd'
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    let squeezed = classes
+        .chars()
+        .filter(|&c| c != '.')
+        .fold(String::new(), |mut a, c| {
+            if !a.ends_with(c) {
+                a.push(c);
+            }
+            a
+        });
+    (classes, squeezed)
 }
 
 /// What a speaker recording says (whisper, English) and whether Sori's message chime is in it:
