@@ -226,3 +226,52 @@ fn a_new_wake_word_interrupts_a_long_reply() {
         "{stt}"
     );
 }
+
+#[test]
+fn a_speaker_that_goes_away_mid_reply_is_an_error_not_a_hang() {
+    require_models();
+    let pulse = Pulse::start();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let mut child = sori()
+        .env("PULSE_SERVER", &pulse.server)
+        .args([
+            "--set",
+            &format!("state.dir=\"{}\"", state.display()),
+            "say",
+            "Here is the forecast for the whole week. Monday will be sunny and warm. Tuesday \
+             brings clouds in the afternoon. Wednesday will be rainy with a strong wind.",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read stderr as it comes: ALSA reports each failed poll, and a full pipe would block.
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+        err
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    // The sound server goes away mid-reply, as a USB speaker does when it is unplugged: the
+    // stream takes no more audio.
+    drop(pulse);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("`sori say` still waits for a speaker that has gone");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let err = reader.join().unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(
+        err.contains("stopped taking audio") || err.contains("audio device error"),
+        "the error should say what happened: {err}"
+    );
+}

@@ -39,6 +39,8 @@ pub enum AudioError {
     Device(String),
     #[error("the audio device stopped delivering audio ({0}); it may have been unplugged")]
     Stalled(String),
+    #[error("the speaker stopped taking audio ({0}); it may have been unplugged")]
+    OutputStalled(String),
     #[error(
         "audio backend `{0}` is not compiled into this build; rebuild with `--features device-audio`"
     )]
@@ -91,7 +93,8 @@ pub trait AudioSink: Send {
     /// Plays `clip` and returns when it has been played.
     ///
     /// # Errors
-    /// `AudioError::Device` when the device fails; `AudioError::Io` for file sinks.
+    /// `AudioError::Device` when the device fails, `AudioError::OutputStalled` when it stops
+    /// taking audio; `AudioError::Io` for file sinks.
     fn play(&mut self, clip: &Clip) -> Result<(), AudioError>;
 
     /// Plays `clip` unless `stop` becomes true, checking it at least every 100 ms. Returns

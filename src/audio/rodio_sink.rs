@@ -9,6 +9,9 @@ use rodio::buffer::SamplesBuffer;
 use super::devices::{QuietStderr, device_name, find_device};
 use super::{AudioError, AudioSink, Clip};
 
+/// How much longer than its length a clip may take to play before the device counts as stalled.
+const STALL_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub struct RodioSink {
     sink: rodio::MixerDeviceSink,
     name: String,
@@ -36,12 +39,8 @@ impl RodioSink {
 
 impl AudioSink for RodioSink {
     fn play(&mut self, clip: &Clip) -> Result<(), AudioError> {
-        let rate = NonZero::new(clip.sample_rate)
-            .ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
-        let player = rodio::Player::connect_new(self.sink.mixer());
-        player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
-        player.sleep_until_end();
-        Ok(())
+        self.play_until(clip, &std::sync::atomic::AtomicBool::new(false))
+            .map(|_| ())
     }
 
     fn play_until(
@@ -53,11 +52,24 @@ impl AudioSink for RodioSink {
             .ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
         let player = rodio::Player::connect_new(self.sink.mixer());
         player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
+        // A device that stops taking audio (unplugged, or its sound server gone) never drains
+        // the player: give up once the clip has had its length and STALL_GRACE to play.
+        let seconds = clip.samples.len() as f64 / f64::from(clip.sample_rate);
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds) + STALL_GRACE;
         // Poll rather than block so a stop lands within ~10 ms.
         while !player.empty() {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 player.stop();
                 return Ok(false);
+            }
+            if std::time::Instant::now() > deadline {
+                player.stop();
+                return Err(AudioError::OutputStalled(format!(
+                    "{}: a {seconds:.1} s clip was not played within {:.1} s",
+                    self.name,
+                    seconds + STALL_GRACE.as_secs_f64()
+                )));
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
