@@ -54,9 +54,8 @@ impl AudioSink for RodioSink {
         player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, clip.to_f32()));
         // A device that stops taking audio (unplugged, or its sound server gone) never drains
         // the player: give up once the clip has had its length and STALL_GRACE to play.
-        let seconds = clip.samples.len() as f64 / f64::from(clip.sample_rate);
-        let deadline =
-            std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds) + STALL_GRACE;
+        let allowed = std::time::Duration::from_millis(clip.duration_ms()) + STALL_GRACE;
+        let deadline = std::time::Instant::now() + allowed;
         // Poll rather than block so a stop lands within ~10 ms.
         while !player.empty() {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -66,9 +65,10 @@ impl AudioSink for RodioSink {
             if std::time::Instant::now() > deadline {
                 player.stop();
                 return Err(AudioError::OutputStalled(format!(
-                    "{}: a {seconds:.1} s clip was not played within {:.1} s",
+                    "{}: a {:.1} s clip was not played within {:.1} s",
                     self.name,
-                    seconds + STALL_GRACE.as_secs_f64()
+                    clip.duration_ms() as f64 / 1000.0,
+                    allowed.as_secs_f64()
                 )));
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
