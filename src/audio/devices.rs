@@ -35,36 +35,55 @@ pub fn device_name(d: &cpal::Device) -> String {
 
 /// While alive, the process's stderr goes to /dev/null. ALSA plugins (and libjack, which the
 /// jack plugin loads) print probe failures straight to stderr when devices are opened to ask
-/// their formats; users should see Sori's messages, not that noise.
-pub(crate) struct QuietStderr(Option<i32>);
+/// their formats; users should see Sori's messages, not that noise. Counted, because the
+/// microphone and the speaker may be reopened at the same time on two threads: the last one
+/// out restores the real stderr.
+pub(crate) struct QuietStderr(bool);
+
+/// (guards alive, the real stderr saved while any is).
+static QUIET: std::sync::Mutex<(usize, i32)> = std::sync::Mutex::new((0, -1));
 
 impl QuietStderr {
     pub(crate) fn new() -> Self {
         if std::env::var_os("SORI_ALSA_DEBUG").is_some() {
-            return QuietStderr(None);
+            return QuietStderr(false);
         }
-        // SAFETY: plain fd juggling on fds we own; restored in Drop.
-        unsafe {
-            let saved = libc::dup(2);
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-            if saved < 0 || null < 0 {
-                return QuietStderr(None);
+        let mut q = QUIET.lock().unwrap_or_else(|e| e.into_inner());
+        if q.0 == 0 {
+            // SAFETY: plain fd juggling on fds we own; restored by the last guard's Drop.
+            unsafe {
+                let saved = libc::dup(2);
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if saved < 0 || null < 0 {
+                    if saved >= 0 {
+                        libc::close(saved);
+                    }
+                    return QuietStderr(false);
+                }
+                libc::dup2(null, 2);
+                libc::close(null);
+                q.1 = saved;
             }
-            libc::dup2(null, 2);
-            libc::close(null);
-            QuietStderr(Some(saved))
         }
+        q.0 += 1;
+        QuietStderr(true)
     }
 }
 
 impl Drop for QuietStderr {
     fn drop(&mut self) {
-        if let Some(saved) = self.0 {
-            // SAFETY: `saved` is the dup of the original stderr taken in `new`.
+        if !self.0 {
+            return;
+        }
+        let mut q = QUIET.lock().unwrap_or_else(|e| e.into_inner());
+        q.0 -= 1;
+        if q.0 == 0 {
+            // SAFETY: `q.1` is the dup of the original stderr taken by the first guard.
             unsafe {
-                libc::dup2(saved, 2);
-                libc::close(saved);
+                libc::dup2(q.1, 2);
+                libc::close(q.1);
             }
+            q.1 = -1;
         }
     }
 }

@@ -99,6 +99,8 @@ pub(super) struct Playback {
 
 /// Frames fed to the VAD to warm it up when it starts (0.48 s).
 const VAD_WARMUP: usize = 6;
+/// How long shutdown waits for the speaker and whisper threads to finish.
+const WORKERS_GRACE: Duration = Duration::from_secs(5);
 
 /// After Sori's own sound ends, VAD ignores this many frames (earcon tails, 160 ms)…
 const VAD_TAIL: u64 = 2;
@@ -190,12 +192,12 @@ pub async fn run(
             .map_err(|e| e.to_string())?
     };
     let handler: Arc<Mutex<Box<dyn Handler>>> = Arc::new(Mutex::new(handler));
-    let (stt_tx, stt_abort) = spawn_stt(stt, handler.clone(), tx.clone());
+    let (stt_tx, stt_abort, stt_thread) = spawn_stt(stt, handler.clone(), tx.clone());
     let stop = Arc::new(AtomicBool::new(false));
     if let Some(music) = sink.music_channel() {
         mixer.attach_music(music);
     }
-    let speak_tx = spawn_speaker(
+    let (speak_tx, speak_thread) = spawn_speaker(
         sink,
         Synth::spawn(tts),
         mixer.clone(),
@@ -401,8 +403,20 @@ pub async fn run(
     drop(ack_tx);
     drop(speak_tx);
     drop(stt_tx);
+    stt_abort.all();
     // The listener notices `quit` within a frame; a wedged device read is abandoned, not awaited.
     let _ = tokio::task::spawn_blocking(move || listener.join()).await;
+    // The speaker (its device and voices) and whisper are released before the process exits:
+    // the engines' libraries tear down at exit and crash under a thread still using them.
+    let workers = tokio::task::spawn_blocking(move || {
+        let _ = speak_thread.join();
+        let _ = stt_thread.join();
+    });
+    if tokio::time::timeout(WORKERS_GRACE, workers).await.is_err() {
+        tracing::warn!(
+            "the speaker or whisper did not stop within {WORKERS_GRACE:?}; exiting anyway"
+        );
+    }
     result.map(|()| summary)
 }
 
@@ -461,6 +475,12 @@ fn listen(
                         return;
                     };
                     // A vanished or busy device: say so, then keep trying (a USB mic replugged).
+                    // The failed stream goes now, not at the next successful open: with the
+                    // sound server gone its ALSA thread can spin on errors until dropped.
+                    drop(std::mem::replace(
+                        &mut source,
+                        Box::new(crate::audio::null::NullSource::new()),
+                    ));
                     let _ = tx.blocking_send(Msg::Publish {
                         run: 0,
                         kind: EventKind::Error {

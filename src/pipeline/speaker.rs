@@ -36,9 +36,9 @@ pub(super) fn spawn_speaker(
     playing: Arc<Playback>,
     tx: mpsc::Sender<Msg>,
     ring_ms: u64,
-) -> std_mpsc::Sender<SpeakJob> {
+) -> (std_mpsc::Sender<SpeakJob>, std::thread::JoinHandle<()>) {
     let (jobs, rx) = std_mpsc::channel::<SpeakJob>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("sori-speak".into())
         .spawn(move || {
             let earcons: Vec<(Earcon, Clip)> = [
@@ -96,7 +96,7 @@ pub(super) fn spawn_speaker(
             }
         })
         .expect("spawning the speaker thread");
-    jobs
+    (jobs, thread)
 }
 
 /// The message chime before an announced message, if the reply asks for it; true if a stop

@@ -54,6 +54,11 @@ impl Abort {
         }
     }
 
+    /// Shutting down: whatever whisper is doing stops.
+    pub(super) fn all(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
     fn start(&self, speculation_of: Option<u64>) {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         *running = speculation_of;
@@ -72,12 +77,16 @@ pub(super) fn spawn_stt(
     mut stt: Box<dyn Stt>,
     handler: Arc<Mutex<Box<dyn Handler>>>,
     tx: mpsc::Sender<Msg>,
-) -> (std_mpsc::Sender<SttJob>, Arc<Abort>) {
+) -> (
+    std_mpsc::Sender<SttJob>,
+    Arc<Abort>,
+    std::thread::JoinHandle<()>,
+) {
     let (jobs, rx) = std_mpsc::channel::<SttJob>();
     let abort = Arc::new(Abort::default());
     stt.set_abort(abort.flag.clone());
     let abort_in = abort.clone();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("sori-stt".into())
         .spawn(move || {
             lower_priority();
@@ -208,7 +217,7 @@ pub(super) fn spawn_stt(
             }
         })
         .expect("spawning the STT thread");
-    (jobs, abort)
+    (jobs, abort, thread)
 }
 
 /// Whisper takes every core while it runs; the listener thread (wake word, VAD) must still

@@ -117,13 +117,26 @@ struct Job {
 /// A synthesis thread that owns the TTS engine.
 pub struct Synth {
     jobs: mpsc::Sender<Job>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Synth {
+    /// Ends the thread and waits for it (at most the piece it is making), so the voices are
+    /// released before the process exits: ONNX Runtime torn down at exit under a running
+    /// session crashes the process.
+    fn drop(&mut self) {
+        drop(std::mem::replace(&mut self.jobs, mpsc::channel().0));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Synth {
     /// Starts the thread; `tts` lives on it from now on.
     pub fn spawn(mut tts: Box<dyn Tts>) -> Synth {
         let (jobs, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sori-tts".into())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
@@ -149,7 +162,10 @@ impl Synth {
                 }
             })
             .expect("spawning the TTS thread");
-        Synth { jobs }
+        Synth {
+            jobs,
+            thread: Some(thread),
+        }
     }
 
     /// Streams `text` piece by piece (see `pieces`). The receiver yields one clip per piece in

@@ -95,7 +95,17 @@ pub fn start_daemon_env(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut child = sori()
+    let mut cmd = sori();
+    // A test that fails before `terminate` must not leave its daemon running for the rest of
+    // the suite: the daemon gets SIGKILL when the test's thread ends.
+    // SAFETY: prctl is async-signal-safe and touches only the child.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = cmd
         .env("PULSE_SERVER", &pulse.server)
         .envs(env.iter().copied())
         .args(["run", "--events"])

@@ -197,3 +197,66 @@ pub fn heard_at_speaker(wav: &Path) -> (String, f32) {
         .to_lowercase();
     (text, chime)
 }
+
+/// What a speaker recording of several replies says, reply by reply, in lower case: whisper
+/// given the whole recording, pauses and all, can skip whole replies, so the recording is cut
+/// at pauses of 0.5 s or more and each piece (earcons left out: under 0.4 s) is transcribed,
+/// with the model loaded once.
+pub fn heard_in_pieces(wav: &Path) -> String {
+    let (rate, s) = wav_with_rate(wav);
+    let win = (rate / 20) as usize; // 50 ms
+    let loud: Vec<bool> = s
+        .chunks(win)
+        .map(|w| (w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32).sqrt() > 0.01)
+        .collect();
+    let mut pieces = Vec::new();
+    let (mut start, mut quiet) = (None, 0);
+    for (i, &l) in loud.iter().enumerate() {
+        if l {
+            start.get_or_insert(i);
+            quiet = 0;
+        } else if let Some(st) = start {
+            quiet += 1;
+            if quiet == 10 {
+                pieces.push((st, i + 1 - quiet));
+                start = None;
+            }
+        }
+    }
+    if let Some(st) = start {
+        pieces.push((st, loud.len() - quiet));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut files = Vec::new();
+    for (n, (a, b)) in pieces.into_iter().filter(|(a, b)| b - a >= 8).enumerate() {
+        let f = dir.path().join(format!("piece{n}.wav"));
+        let mut w = hound::WavWriter::create(&f, spec).unwrap();
+        // A little of the quiet around each piece, as whisper expects.
+        let (from, to) = (a.saturating_sub(4) * win, ((b + 4) * win).min(s.len()));
+        for x in &s[from..to] {
+            w.write_sample(sori::audio::f32_to_i16(*x)).unwrap();
+        }
+        w.finalize().unwrap();
+        files.push(f);
+    }
+    if files.is_empty() {
+        return String::new();
+    }
+    let out = super::run_ok(
+        super::sori()
+            .args(["transcribe", "--json", "--lang", "en"])
+            .args(&files),
+    );
+    super::transcripts(&out)
+        .iter()
+        .filter_map(|t| t["text"].as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}

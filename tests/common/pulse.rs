@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 pub struct Pulse {
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// `unix:/…/native`: pass as `PULSE_SERVER` to every client.
     pub server: String,
 }
@@ -34,38 +34,34 @@ impl Pulse {
             DEFAULT_PA.replace("@DIR@", &d.display().to_string()),
         )
         .unwrap();
-        let child = Command::new("pulseaudio")
-            .args(["-n", "-F"])
-            .arg(d.join("default.pa"))
-            .args([
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "--log-target=stderr",
-                "--log-level=error",
-            ])
-            .env("XDG_RUNTIME_DIR", d.join("run"))
-            .env("HOME", d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pulseaudio is not installed: run scripts/deps.sh --test");
+        let child = spawn(d);
         let server = format!("unix:{}/native", d.display());
-        let p = Pulse {
-            child,
-            _dir: dir,
-            server,
-        };
+        let p = Pulse { child, dir, server };
+        p.wait_ready();
+        p
+    }
+
+    /// Kills the server and starts a fresh one at the same address, as when a USB sound card
+    /// is unplugged and plugged back in: clients' streams die and must be opened again.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.dir.path());
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if p.cmd("pactl")
+            if self
+                .cmd("pactl")
                 .arg("info")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
             {
-                return p;
+                return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -128,6 +124,25 @@ impl Pulse {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+fn spawn(d: &Path) -> Child {
+    Command::new("pulseaudio")
+        .args(["-n", "-F"])
+        .arg(d.join("default.pa"))
+        .args([
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "--use-pid-file=no",
+            "--log-target=stderr",
+            "--log-level=error",
+        ])
+        .env("XDG_RUNTIME_DIR", d.join("run"))
+        .env("HOME", d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pulseaudio is not installed: run scripts/deps.sh --test")
 }
 
 impl Drop for Pulse {
