@@ -3,9 +3,9 @@
 //! and ducking).
 //!
 //! Every player connects to Sori's own rodio mixer, which a device stream pulls from. When
-//! the device fails (unplugged, its sound server restarted) only that stream is replaced: the
-//! next clip reopens the device and the music player, with its queue and position, carries
-//! on through the new stream.
+//! the device fails (unplugged, its sound server restarted) only that stream is replaced: a
+//! watcher closes it and tries the device every few seconds (a clip tries at once), and the
+//! music player, with its queue and position, carries on through the new stream.
 
 use std::num::NonZero;
 use std::sync::atomic::{AtomicBool, Ordering};
