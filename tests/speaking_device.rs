@@ -21,6 +21,7 @@ fn rms_windows(rate: u32, s: &[f32]) -> Vec<f32> {
 #[test]
 fn say_is_heard_on_the_speaker_at_full_length() {
     require_models();
+    let _one = one_transcriber_at_a_time();
     let pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
     let text = "Good evening. The kitchen timer has five minutes left.";
@@ -125,6 +126,7 @@ fn interrupt_a_long_reply(
     runs: usize,
 ) -> Vec<serde_json::Value> {
     require_models();
+    let _one = one_transcriber_at_a_time();
     let pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -276,6 +278,7 @@ fn a_speaker_that_goes_away_mid_reply_is_an_error_not_a_hang() {
 #[test]
 fn the_daemon_speaks_again_once_a_lost_speaker_is_back() {
     require_models();
+    let _one = one_transcriber_at_a_time();
     let mut pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");

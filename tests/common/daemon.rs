@@ -7,6 +7,16 @@ use std::time::{Duration, Instant};
 use super::pulse::{Pulse, follow_until};
 use super::sori;
 
+/// Held by tests whose outcome depends on whisper keeping up with a reply as it plays (a stop
+/// heard mid-reply must be transcribed before the reply ends). `cargo test` runs two tests at
+/// once; with two daemons transcribing on a 2-core machine each is several times slower, and a
+/// CI run failed that way. Tests that only check what was heard afterwards need not take it.
+pub fn one_transcriber_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that panicked while holding it has still finished.
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Concatenates WAVs (all at `rate`, mono 16-bit) with `gap_ms` of silence around and between.
 pub fn splice(parts: &[&Path], gap_ms: u32, rate: u32, out: &Path) {
     let spec = hound::WavSpec {
