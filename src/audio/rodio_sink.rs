@@ -62,8 +62,14 @@ pub struct RodioSink {
     shared: Arc<Shared>,
     /// What Sori plays; outlives device streams.
     mixer: Mixer,
-    /// The last clip waited out its whole deadline (not retried: that took seconds already).
-    stalled: bool,
+}
+
+/// Why a clip did not play to its end.
+enum Lost {
+    /// The stream failed under it: worth playing again on a reopened device.
+    Stream(AudioError),
+    /// The clip waited out its whole deadline: not retried, that took seconds already.
+    Stalled(AudioError),
 }
 
 impl RodioSink {
@@ -86,11 +92,7 @@ impl RodioSink {
         });
         attach(&shared, stream, failure);
         tracing::debug!(device = %lock(&shared.name), "playback stream opened");
-        Ok(RodioSink {
-            shared,
-            mixer,
-            stalled: false,
-        })
+        Ok(RodioSink { shared, mixer })
     }
 
     fn name(&self) -> String {
@@ -104,8 +106,7 @@ impl RodioSink {
         samples: Vec<f32>,
         duration_ms: u64,
         stop: &AtomicBool,
-    ) -> Result<bool, AudioError> {
-        self.stalled = false;
+    ) -> Result<bool, Lost> {
         let player = rodio::Player::connect_new(&self.mixer);
         player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, samples));
         // A device that stops taking audio without an error (or whose errors came too late)
@@ -121,21 +122,20 @@ impl RodioSink {
             if self.stream_failed() {
                 // The device reported it is gone: no use waiting out the deadline.
                 player.stop();
-                return Err(AudioError::OutputStalled(format!(
+                return Err(Lost::Stream(AudioError::OutputStalled(format!(
                     "{}: the playback stream failed",
                     self.name()
-                )));
+                ))));
             }
             if Instant::now() > deadline {
                 player.stop();
                 self.mark_failed();
-                self.stalled = true;
-                return Err(AudioError::OutputStalled(format!(
+                return Err(Lost::Stalled(AudioError::OutputStalled(format!(
                     "{}: a {:.1} s clip was not played within {:.1} s",
                     self.name(),
                     duration_ms as f64 / 1000.0,
                     allowed.as_secs_f64()
-                )));
+                ))));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -389,10 +389,9 @@ impl AudioSink for RodioSink {
                 continue;
             }
             match self.play_once(rate, samples.clone(), clip.duration_ms(), stop) {
-                Err(e @ AudioError::OutputStalled(_)) if self.stream_failed() && !self.stalled => {
-                    retry(e)?;
-                }
-                other => return other,
+                Err(Lost::Stream(e)) => retry(e)?,
+                Err(Lost::Stalled(e)) => return Err(e),
+                Ok(played) => return Ok(played),
             }
         }
     }
