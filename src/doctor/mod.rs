@@ -4,10 +4,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::audio::{self, AudioSource};
 use crate::config::Config;
 use crate::models::{self, fetch};
 use crate::wake::WakeWord;
+
+mod audio;
+use audio::{check_input, check_output};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -536,83 +538,6 @@ fn check_state(cfg: &Config) -> Check {
             "state",
             format!("{}: {e}", dir.display()),
             "set state.dir to a writable directory, or run as the service user",
-        ),
-    }
-}
-
-fn check_input(cfg: &Config, secs: f32) -> Check {
-    let mut src: Box<dyn AudioSource> = match audio::open_source(&cfg.audio) {
-        Ok(s) => s,
-        Err(e) => {
-            return bad(
-                "microphone",
-                e.to_string(),
-                "run `sori devices` and set audio.input_device; the service user needs the `audio` group",
-            );
-        }
-    };
-    let clip = match crate::record(src.as_mut(), secs) {
-        Ok(c) => c,
-        Err(e) => {
-            return bad(
-                "microphone",
-                format!("{}: {e}", src.describe()),
-                "check the device is not used exclusively by another program",
-            );
-        }
-    };
-    let peak = clip
-        .samples
-        .iter()
-        .map(|s| s.unsigned_abs())
-        .max()
-        .unwrap_or(0) as f32
-        / 32768.0;
-    let rms = (clip
-        .samples
-        .iter()
-        .map(|&s| (s as f32 / 32768.0).powi(2))
-        .sum::<f32>()
-        / clip.samples.len().max(1) as f32)
-        .sqrt();
-    let db = |x: f32| 20.0 * x.max(1e-6).log10();
-    let detail = format!(
-        "{}: {secs} s, level {:.0} dBFS rms, peak {:.0} dBFS",
-        src.describe(),
-        db(rms),
-        db(peak)
-    );
-    if peak == 0.0 && cfg.audio.input == "cpal" {
-        bad(
-            "microphone",
-            detail + " (digital silence)",
-            "the microphone may be muted: check `alsamixer` capture levels",
-        )
-    } else {
-        ok("microphone", detail)
-    }
-}
-
-fn check_output(cfg: &Config, play: bool) -> Check {
-    let mut sink = match audio::open_sink(&cfg.audio) {
-        Ok(s) => s,
-        Err(e) => {
-            return bad(
-                "speaker",
-                e.to_string(),
-                "run `sori devices` and set audio.output_device",
-            );
-        }
-    };
-    if !play {
-        return ok("speaker", format!("{} opened", sink.describe()));
-    }
-    match sink.play(&audio::earcon::render(crate::pipeline::Earcon::Done)) {
-        Ok(()) => ok("speaker", format!("{}: played a chime", sink.describe())),
-        Err(e) => bad(
-            "speaker",
-            e.to_string(),
-            "check the device; the service user needs the `audio` group",
         ),
     }
 }
