@@ -5,7 +5,7 @@ that the built-in skills answer (synthesized: the eval set has no recordings of 
 then silence; `sori run --input` plays it in real time as if from the microphone. The true end
 of speech is the last sample above the noise floor; the events give every stage. Configurations
 run alternately so machine noise hits them alike."""
-import json, os, statistics, subprocess, sys, tempfile, wave
+import json, os, statistics, subprocess, sys, tempfile, time, wave
 import numpy as np
 from scipy.signal import resample_poly
 
@@ -18,14 +18,38 @@ rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(EVAL, "manifest.ts
 jarvis = [os.path.join(EVAL, r[0]) for r in rows if r[3] == "wake_positive" and r[2] == "hey jarvis" and "pymicro_hey_jarvis_" in r[0]][:2]
 COMMANDS = ["what time is it", "what's the date today", "what can you do", "how are you"]
 CONFIGS = {
-    "as shipped (whisper base, language detected)": [],
-    "whisper base, `stt.language = \"en\"`": ["--set", "stt.language=en"],
-    "whisper tiny.en": ["--set", "stt.model=tiny.en"],
+    "as shipped (whisper base, language detected)": (SORI, []),
+    "whisper base, `stt.language = \"en\"`": (SORI, ["--set", "stt.language=en"]),
+    "whisper tiny.en": (SORI, ["--set", "stt.model=tiny.en"]),
 }
+# BASELINE=path/to/an/older/sori adds that build, as shipped, to compare in the same run.
+if os.environ.get("BASELINE"):
+    CONFIGS["baseline build, as shipped"] = (os.environ["BASELINE"], [])
 # ONLY=shipped (a substring of a configuration's name) runs just the matching ones.
 if os.environ.get("ONLY"):
     CONFIGS = {k: v for k, v in CONFIGS.items() if os.environ["ONLY"] in k}
 tmp = tempfile.mkdtemp()
+
+
+def memory_of(cmd, events):
+    """Runs `cmd`; its peak RSS (VmHWM) and its RSS half a second after the run ended (the
+    `RunEnd` event), when the daemon is back to listening, in KB."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak, samples = 0, []
+    while p.poll() is None:
+        try:
+            status = open(f"/proc/{p.pid}/status").read()
+            kb = lambda k: int(status.split(k + ":")[1].split()[0])
+            peak = kb("VmHWM")
+            samples.append((time.time() * 1000, kb("VmRSS")))
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.02)
+    if p.returncode != 0:
+        sys.exit(f"{cmd[0]} failed with {p.returncode}")
+    ends = [e["unix_ms"] for e in map(json.loads, open(events)) if e["type"] == "RunEnd"]
+    after = [kb for t, kb in samples if ends and t >= ends[0] + 500]
+    return peak, after[0] if after else float("nan")
 
 
 def load(f):
@@ -61,38 +85,36 @@ for i, c in enumerate(COMMANDS):
 results = {k: [] for k in CONFIGS}
 for rnd in range(ROUNDS):
     for c, voice, f, true_end in clips:
-        for name, extra in CONFIGS.items():
+        for name, (sori, extra) in CONFIGS.items():
             print(f"round {rnd + 1}/{ROUNDS}: {name}: {voice} \"{c}\"", file=sys.stderr)
             ev = os.path.join(tmp, "ev.jsonl")
-            t = subprocess.run(["/usr/bin/time", "-f", "%M", SORI, "-q", "run", "--input", f, "--events", ev,
-                                "--set", "audio.output=null"] + extra, capture_output=True, text=True)
-            rss = int(t.stderr.strip().splitlines()[-1])
+            rss, rest = memory_of([sori, "-q", "run", "--input", f, "--events", ev, "--set", "audio.output=null"] + extra, ev)
             e = [json.loads(l) for l in open(ev)]
             g = lambda k: next((x for x in e if x["type"] == k), None)
             se, stt, intent, tts = g("SpeechEnd"), g("SttEnd"), g("IntentEnd"), g("TtsStart")
             if not (se and stt and tts and intent):
-                results[name].append({"ok": False, "rss": rss, "heard": stt["text"] if stt else ""})
+                results[name].append({"ok": False, "rss": rss, "rest": rest, "heard": stt["text"] if stt else ""})
                 continue
             # Wall clock of the true end of speech: SpeechEnd's wall time minus the audio after it.
             wall_end = se["time_ms"] - (se["audio_ms"] - true_end)
             results[name].append({
-                "ok": intent.get("intent") not in (None, "", "none"), "rss": rss, "heard": stt["text"],
+                "ok": intent.get("intent") not in (None, "", "none"), "rss": rss, "rest": rest, "heard": stt["text"],
                 "endpoint": se["audio_ms"] - true_end, "early": se["reason"] == "early",
                 "stt": stt["time_ms"] - wall_end, "tts": tts["time_ms"] - stt["time_ms"],
                 "total": tts["time_ms"] - wall_end,
             })
 
-lines = ["| configuration | answered | answered early | true end of speech → `SpeechEnd` | → transcript | transcript → first reply audio | **end of speech → first reply audio** (median) | p90 | peak RSS, whole daemon |",
-         "|---|---|---|---|---|---|---|---|---|"]
+lines = ["| configuration | answered | answered early | true end of speech → `SpeechEnd` | → transcript | transcript → first reply audio | **end of speech → first reply audio** (median) | p90 | peak RSS, whole daemon | RSS 0.5 s after the reply |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
 for name, rs in results.items():
     ok = [r for r in rs if r["ok"]]
     med = lambda k: statistics.median(r[k] for r in ok) if ok else float("nan")
     p90 = sorted(r["total"] for r in ok)[int(0.9 * (len(ok) - 1))] if ok else float("nan")
     lines.append(f"| {name} | {len(ok)}/{len(rs)} | {sum(r['early'] for r in ok)}/{len(ok)} | {med('endpoint'):.0f} ms | {med('stt'):.0f} ms | "
-                 f"{med('tts'):.0f} ms | **{med('total'):.0f} ms** | {p90:.0f} ms | {max(r['rss'] for r in rs) / 1024:.0f} MB |")
+                 f"{med('tts'):.0f} ms | **{med('total'):.0f} ms** | {p90:.0f} ms | {max(r['rss'] for r in rs) / 1024:.0f} MB | {statistics.median(r['rest'] for r in rs) / 1024:.0f} MB |")
     for r in rs:
         if not r["ok"]:
-            lines.append(f"|  ↳ not answered: heard {r['heard']!r} | | | | | | | | |")
+            lines.append(f"|  ↳ not answered: heard {r['heard']!r} | | | | | | | | | |")
 table = "\n".join(lines)
 open(OUT, "w").write(f"Loop: {len(clips)} spoken commands × {ROUNDS} rounds per configuration, `sori run --input` in real time, reply by the default voices.\n\n{table}\n")
 print(table)

@@ -3,7 +3,7 @@
 # (en_US-joe-medium), same texts, alternating in one run; plus espeak-ng Korean through Sori.
 # Measures voice load, time to first audio and real-time factor (synthesis time / audio length)
 # for a one-sentence and a five-sentence reply. Writes bench/results/tts.md.
-#   bench/tts.sh [EVAL_DIR]      (REPEAT=5 by default)
+#   bench/tts.sh [EVAL_DIR]      (REPEAT=5 by default; BASELINE=path/to/older/sori adds that build)
 source "$(dirname "$0")/prepare.sh" "$@"
 REPEAT=${REPEAT:-5}
 target/release/sori models fetch --only piper,onnxruntime

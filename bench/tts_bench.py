@@ -38,8 +38,8 @@ def run_python(text):
     return [json.loads(l) for l in out.stdout.splitlines()]
 
 
-def run_sori(text, lang="en"):
-    out = subprocess.run([SORI, "-q", "say", "--lang", lang, "--output", "/dev/null", "--json", "--repeat", str(REPEAT), text],
+def run_sori(text, lang="en", sori=SORI):
+    out = subprocess.run([sori, "-q", "say", "--lang", lang, "--output", "/dev/null", "--json", "--repeat", str(REPEAT), text],
                          capture_output=True, text=True, check=True)
     return [json.loads(l) for l in out.stdout.splitlines()]
 
@@ -51,10 +51,14 @@ def summary(rows):
             "cold_first": rows[0]["first_audio_ms"], "rtf": med("rtf"), "audio": med("audio_ms")}
 
 
+ENGINES = [("Python Piper", run_python), ("Sori", run_sori)]
+# BASELINE=path/to/an/older/sori adds that build, to compare Sori with itself in the same run.
+if os.environ.get("BASELINE"):
+    ENGINES.append(("Sori, baseline build", lambda text: run_sori(text, sori=os.environ["BASELINE"])))
 results = {}
 for rnd in range(ROUNDS):
     for name, text in TEXTS.items():
-        for engine, fn in (("Python Piper", run_python), ("Sori", run_sori)):
+        for engine, fn in ENGINES:
             print(f"round {rnd + 1}/{ROUNDS}: {engine}, {name}", file=sys.stderr)
             results.setdefault((engine, name), []).append(summary(fn(text)))
 print("Sori, Korean (espeak-ng)", file=sys.stderr)
@@ -63,13 +67,17 @@ ko = [summary(run_sori(KOREAN, "ko")) for _ in range(ROUNDS)]
 lines = ["| reply | engine | voice load ms | first audio ms (cold) | first audio ms (warm) | RTF | audio s |", "|---|---|---|---|---|---|---|"]
 med = lambda rs, k: statistics.median(r[k] for r in rs)
 for name in TEXTS:
-    for engine in ("Python Piper", "Sori"):
+    for engine, _ in ENGINES:
         rs = results[(engine, name)]
         lines.append(f"| {name} | {engine} | {med(rs, 'load'):.0f} | {med(rs, 'cold_first'):.0f} | {med(rs, 'first'):.0f} | "
                      f"{med(rs, 'rtf'):.3f} | {med(rs, 'audio') / 1000:.1f} |")
     py, so = results[("Python Piper", name)], results[("Sori", name)]
     lines.append(f"| {name} | **Sori / Python** | {med(so, 'load') / med(py, 'load'):.2f}× | {med(so, 'cold_first') / med(py, 'cold_first'):.2f}× | "
                  f"{med(so, 'first') / med(py, 'first'):.2f}× | {med(so, 'rtf') / med(py, 'rtf'):.2f}× | |")
+    if ("Sori, baseline build", name) in results:
+        bs = results[("Sori, baseline build", name)]
+        lines.append(f"| {name} | **Sori / baseline build** | {med(so, 'load') / med(bs, 'load'):.2f}× | {med(so, 'cold_first') / med(bs, 'cold_first'):.2f}× | "
+                     f"{med(so, 'first') / med(bs, 'first'):.2f}× | {med(so, 'rtf') / med(bs, 'rtf'):.2f}× | |")
 lines.append(f"| Korean, 2 sentences | Sori (espeak-ng ko) | – | {med(ko, 'cold_first'):.0f} | {med(ko, 'first'):.0f} | {med(ko, 'rtf'):.3f} | {med(ko, 'audio') / 1000:.1f} |")
 table = "\n".join(lines)
 with open(OUT, "w") as f:

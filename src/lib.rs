@@ -31,6 +31,7 @@ pub mod daemon;
 pub mod doctor;
 pub mod intent;
 pub mod lang;
+pub mod memory;
 pub mod messaging;
 pub mod models;
 pub mod music;

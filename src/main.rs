@@ -202,7 +202,8 @@ fn init_logging(level: &str, verbose: u8, quiet: bool) {
         _ => "trace".to_string(),
     };
     // whisper.cpp is chatty at info; keep it at warn unless asked for.
-    let filter = std::env::var("RUST_LOG").unwrap_or(format!("{level},whisper_rs=warn"));
+    let filter =
+        std::env::var("RUST_LOG").unwrap_or(format!("{level},whisper_rs=warn,whisper=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

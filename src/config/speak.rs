@@ -22,6 +22,10 @@ pub struct TtsConfig {
     pub threads: u32,
     /// Wait this long (100-60000 ms) for a Wyoming TTS server before speaking on the device.
     pub remote_timeout_ms: u32,
+    /// Give a Piper voice's working memory back after each reply (it grows with the longest
+    /// sentence made, about 4 MB a word). The next reply's first sentence then takes about
+    /// 10-15 % longer to make; `false` keeps it, for devices with memory to spare.
+    pub release_memory: bool,
 }
 
 impl Default for TtsConfig {
@@ -34,6 +38,7 @@ impl Default for TtsConfig {
             speed: 1.0,
             threads: 0,
             remote_timeout_ms: 5000,
+            release_memory: true,
         }
     }
 }

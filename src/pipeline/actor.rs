@@ -292,6 +292,13 @@ pub async fn run(
                 Effect::Emit { run, kind } => {
                     if matches!(kind, EventKind::RunStart { .. }) {
                         summary.runs += 1;
+                        // A spoken command is coming: whisper gets ready while it is said.
+                        if matches!(m.state, State::Listening { .. }) {
+                            let _ = stt_tx.send(SttJob::Prepare);
+                        }
+                    }
+                    if matches!(kind, EventKind::RunEnd { .. }) {
+                        let _ = stt_tx.send(SttJob::Rest);
                     }
                     events.publish(run, m.audio_ms(), kind);
                 }
@@ -321,6 +328,9 @@ pub async fn run(
                     let _ = stt_tx.send(SttJob::StopCheck { run, audio });
                 }
                 Effect::Handle { run, transcript } => {
+                    // The command is transcribed: whisper's working memory goes back while
+                    // the reply is made and spoken (a stop check re-creates it).
+                    let _ = stt_tx.send(SttJob::Rest);
                     let (handler, tx, mixer, player) =
                         (handler.clone(), tx.clone(), mixer.clone(), player.clone());
                     tokio::task::spawn_blocking(move || {

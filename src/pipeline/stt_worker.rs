@@ -33,6 +33,10 @@ pub(super) enum SttJob {
         run: u64,
         audio: Vec<i16>,
     },
+    /// A spoken command is starting (`Stt::prepare`).
+    Prepare,
+    /// Nothing to transcribe for now (`Stt::rest`).
+    Rest,
 }
 
 /// Stops a speculative transcription that more speech made stale, so whisper frees the CPU
@@ -90,6 +94,8 @@ pub(super) fn spawn_stt(
         .name("sori-stt".into())
         .spawn(move || {
             lower_priority();
+            // Loading warmed whisper up; until someone speaks it holds no working memory.
+            stt.rest();
             let abort = abort_in;
             let mut queue = std::collections::VecDeque::new();
             // The language of the latest run, once identified.
@@ -205,6 +211,10 @@ pub(super) fn spawn_stt(
                             None => {}
                         }
                     }
+                    SttJob::Prepare => stt.prepare(),
+                    // Later work is already queued: resting now would only re-create it.
+                    SttJob::Rest if queue.is_empty() => stt.rest(),
+                    SttJob::Rest => {}
                     SttJob::StopCheck { run, audio } => {
                         let pcm = crate::audio::i16_to_f32(&audio);
                         if let Ok(t) = stt.transcribe_aside(&pcm) {

@@ -2,6 +2,7 @@
 
 pub mod remote;
 pub mod whisper;
+mod whisper_log;
 
 use serde::Serialize;
 
@@ -90,6 +91,15 @@ pub trait Stt: Send {
         let _ = (pcm, among);
         None
     }
+
+    /// A command is coming (the wake word was heard): get ready for it, so the first
+    /// transcription does not pay for it. Engines with nothing to prepare ignore it.
+    fn prepare(&mut self) {}
+
+    /// No command is being transcribed: give back the working memory a transcription needs
+    /// (on a 512 MB device it is worth more to the rest of the daemon). The next call
+    /// re-creates it.
+    fn rest(&mut self) {}
 
     /// A flag that, once set, makes the transcription in progress give up early with an error
     /// (a speculative transcript that more speech made stale). Engines that cannot stop midway

@@ -101,6 +101,14 @@ impl Stt for RemoteStt {
         self.local.set_hints(hints);
     }
 
+    fn prepare(&mut self) {
+        self.local.prepare();
+    }
+
+    fn rest(&mut self) {
+        self.local.rest();
+    }
+
     fn set_abort(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
         self.local.set_abort(flag);
     }

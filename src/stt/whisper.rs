@@ -1,6 +1,7 @@
 //! whisper.cpp through whisper-rs: the model is loaded once (`WhisperContext`), one scratch
-//! state is reused per utterance, and short commands use an encoder window scaled to their
-//! length instead of whisper's fixed 30 s (the largest single speed-up on a Pi).
+//! state (KV caches and compute buffers) serves a command's transcriptions and is released
+//! between commands, and short commands use an encoder window scaled to their length instead
+//! of whisper's fixed 30 s (the largest single speed-up on a Pi).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -61,8 +62,9 @@ pub fn audio_ctx_for(samples: usize) -> i32 {
 
 pub struct WhisperStt {
     // Field order matters: the state must drop before the context it came from.
-    state: WhisperState,
-    _ctx: WhisperContext,
+    /// `None` at rest (`Stt::rest`): the state is most of whisper's memory beyond its weights.
+    state: Option<WhisperState>,
+    ctx: WhisperContext,
     opts: WhisperOptions,
     /// How long loading took, for benchmarks and `sori doctor`.
     pub load_ms: u64,
@@ -79,7 +81,7 @@ impl WhisperStt {
     /// # Errors
     /// `SttError::Load` when the file is not a whisper model.
     pub fn load(path: &Path, opts: WhisperOptions) -> Result<Self, SttError> {
-        whisper_rs::install_logging_hooks();
+        super::whisper_log::install();
         let started = Instant::now();
         let load_err = |reason: String| SttError::Load {
             path: path.display().to_string(),
@@ -87,11 +89,10 @@ impl WhisperStt {
         };
         let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
             .map_err(|e| load_err(e.to_string()))?;
-        let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
         let multilingual = ctx.is_multilingual();
         let mut stt = WhisperStt {
-            state,
-            _ctx: ctx,
+            state: None,
+            ctx,
             opts,
             load_ms: 0,
             multilingual,
@@ -102,7 +103,8 @@ impl WhisperStt {
         // command.
         // In a fixed language: language detection would encode at whisper's default 30 s
         // window and leave compute buffers of that size allocated (~110 MB more).
-        stt.run(&vec![0.0; 16_000], MIN_CTX, Some("en"))?;
+        stt.run(&vec![0.0; 16_000], MIN_CTX, Some("en"))
+            .map_err(|e| load_err(e.to_string()))?;
         stt.load_ms = started.elapsed().as_millis() as u64;
         tracing::info!(model = %path.display(), load_ms = stt.load_ms, threads = stt.opts.threads, "whisper loaded");
         Ok(stt)
@@ -156,21 +158,53 @@ impl WhisperStt {
         } else if !self.hints.is_empty() {
             p.set_initial_prompt(&self.hints);
         }
-        self.state
+        let state = ensure_state(&mut self.state, &self.ctx)?;
+        state
             .full(p, &at_least_a_second(pcm))
             .map_err(|e| SttError::Inference(e.to_string()))?;
         let mut text = String::new();
-        for seg in self.state.as_iter() {
+        for seg in state.as_iter() {
             text.push_str(
                 &seg.to_str_lossy()
                     .map_err(|e| SttError::Inference(e.to_string()))?,
             );
         }
-        let language = whisper_rs::get_lang_str(self.state.full_lang_id_from_state())
+        let language = whisper_rs::get_lang_str(state.full_lang_id_from_state())
             .unwrap_or(lang)
             .to_string();
         Ok((text.trim().to_string(), language))
     }
+}
+
+/// The scratch state in `slot`, created if the engine is at rest. A new state is armed at the
+/// smallest window: whisper.cpp keeps the window of the last `full` call in the state, and
+/// language identification on a fresh one would encode (and allocate) the full 30 s.
+fn ensure_state<'s>(
+    slot: &'s mut Option<WhisperState>,
+    ctx: &WhisperContext,
+) -> Result<&'s mut WhisperState, SttError> {
+    if slot.is_none() {
+        let started = Instant::now();
+        let mut state = ctx
+            .create_state()
+            .map_err(|e| SttError::Inference(e.to_string()))?;
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(1);
+        p.set_language(Some("en"));
+        p.set_audio_ctx(MIN_CTX);
+        p.set_print_progress(false);
+        // SAFETY: the callback ignores its arguments and returns false, stopping `full` right
+        // after it has set the window and before the encoder runs.
+        unsafe { p.set_start_encoder_callback(Some(stop_before_encoding)) };
+        // Fails on purpose (whisper.cpp logs that as an error; `whisper_log` makes it debug).
+        let _ = state.full(p, &[0.0; 16_100]);
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "whisper state ready"
+        );
+        *slot = Some(state);
+    }
+    Ok(slot.as_mut().expect("just created"))
 }
 
 /// whisper.cpp wants at least 1 s: short clips are padded with silence (longer ones are not
@@ -181,6 +215,15 @@ fn at_least_a_second(pcm: &[f32]) -> std::borrow::Cow<'_, [f32]> {
     } else {
         std::borrow::Cow::Borrowed(pcm)
     }
+}
+
+/// whisper.cpp's encoder-begin callback when arming a new state: stop before encoding.
+unsafe extern "C" fn stop_before_encoding(
+    _ctx: *mut whisper_rs::whisper_rs_sys::whisper_context,
+    _state: *mut whisper_rs::whisper_rs_sys::whisper_state,
+    _data: *mut std::ffi::c_void,
+) -> bool {
+    false
 }
 
 /// whisper.cpp's abort callback: `data` is an `AtomicBool` set when the job is stale.
@@ -204,6 +247,21 @@ impl super::Stt for WhisperStt {
         self.abort = Some(flag);
     }
 
+    fn prepare(&mut self) {
+        if let Err(e) = ensure_state(&mut self.state, &self.ctx) {
+            tracing::warn!("could not prepare whisper: {e}");
+        }
+    }
+
+    fn rest(&mut self) {
+        if self.state.take().is_some() {
+            // glibc raises its mmap threshold after the first big free, so later states come
+            // from the heap, whose freed pages stay resident until trimmed.
+            crate::memory::give_back();
+            tracing::debug!("whisper state released");
+        }
+    }
+
     /// Whisper's own language detection, but only among the languages Sori understands: among
     /// all 99 it takes espeak's "how are you" for Finnish. One encoder pass plus one decoder
     /// step, at the window the last transcription used (whisper.cpp keeps it in the state).
@@ -214,10 +272,12 @@ impl super::Stt for WhisperStt {
         let started = Instant::now();
         let pcm = at_least_a_second(pcm);
         let threads = self.opts.threads;
-        let probs = self
-            .state
+        let state = ensure_state(&mut self.state, &self.ctx)
+            .map_err(|e| tracing::warn!("language detection failed: {e}"))
+            .ok()?;
+        let probs = state
             .pcm_to_mel(&pcm, threads)
-            .and_then(|()| self.state.lang_detect(0, threads))
+            .and_then(|()| state.lang_detect(0, threads))
             .map_err(|e| tracing::warn!("language detection failed: {e}"))
             .ok()?
             .1;

@@ -45,4 +45,11 @@ pub trait Tts: Send {
     fn prepare(&mut self, text: &str, language: &str) {
         let _ = (text, language);
     }
+
+    /// The next piece, in `language`, is the last of the reply: an engine may give back its
+    /// working memory once it is synthesised, so it is not held between replies (a Piper
+    /// voice's grows with the longest piece it has made). Only a hint; the default does nothing.
+    fn rest_after_next(&mut self, language: &str) {
+        let _ = language;
+    }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use ort::session::Session;
+use ort::session::{RunOptions, Session};
 use ort::value::Tensor;
 use serde::Deserialize;
 
@@ -58,6 +58,8 @@ pub struct Piper {
     scales: [f32; 3],
     multi_speaker: bool,
     name: String,
+    /// Release ONNX Runtime's working memory after the next run (`rest_after_next`).
+    rest_after_next: bool,
 }
 
 impl Piper {
@@ -116,11 +118,19 @@ impl Piper {
             ],
             multi_speaker: cfg.num_speakers > 1,
             name,
+            rest_after_next: false,
         })
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// After the next run, ONNX Runtime frees the memory arena's unused blocks: a reply's
+    /// working memory (about 4 MB per word of the longest piece) is not kept between replies.
+    /// Only at the end of a reply: within one, the next piece would allocate it again.
+    pub fn rest_after_next(&mut self) {
+        self.rest_after_next = true;
     }
 
     /// Starts phonemizing `text` (already normalised) in the background.
@@ -159,15 +169,26 @@ impl Piper {
         let input = Tensor::from_array(([1usize, n], ids)).map_err(err)?;
         let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
         let scales = Tensor::from_array(([3usize], self.scales.to_vec())).map_err(err)?;
+        let mut opts = RunOptions::new().map_err(err)?;
+        let rest = std::mem::take(&mut self.rest_after_next);
+        if rest {
+            opts.set("memory.enable_memory_arena_shrinkage", "cpu:0")
+                .map_err(err)?;
+        }
         let out = if self.multi_speaker {
             let sid = Tensor::from_array(([1usize], vec![0i64])).map_err(err)?;
-            self.session.run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales, "sid" => sid])
+            self.session.run_with_options(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales, "sid" => sid], &opts)
         } else {
-            self.session.run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales])
+            self.session.run_with_options(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales], &opts)
         }
         .map_err(err)?;
         let (_, audio) = out[0].try_extract_tensor::<f32>().map_err(err)?;
-        Ok(audio.to_vec())
+        let audio = audio.to_vec();
+        if rest {
+            drop(out);
+            crate::memory::give_back();
+        }
+        Ok(audio)
     }
 }
 

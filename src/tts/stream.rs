@@ -152,6 +152,9 @@ impl Synth {
                     for (i, sentence) in pieces.iter().enumerate() {
                         let lang = piece_language(sentence, &job.language);
                         prepare(&mut tts, i + 1);
+                        if i + 1 == pieces.len() {
+                            tts.rest_after_next(lang);
+                        }
                         let piece = tts.synthesize(sentence, lang);
                         let failed = piece.is_err();
                         // The listener hung up (stopped): drop the rest of this reply.

@@ -85,6 +85,8 @@ pub struct Voices {
     speed: f32,
     threads: usize,
     remote_timeout: std::time::Duration,
+    /// `tts.release_memory`.
+    release_memory: bool,
     /// Per Wyoming server: whether it is worth trying now.
     remotes: HashMap<String, Retry>,
 }
@@ -115,6 +117,7 @@ impl Voices {
             speed: cfg.tts.speed,
             threads: cfg.tts.threads(),
             remote_timeout: std::time::Duration::from_millis(u64::from(cfg.tts.remote_timeout_ms)),
+            release_memory: cfg.tts.release_memory,
             remotes: HashMap::new(),
         })
     }
@@ -268,6 +271,15 @@ impl Tts for Voices {
             && let Some(p) = self.piper.get(&path)
         {
             p.prepare(&normalize(text, language));
+        }
+    }
+
+    fn rest_after_next(&mut self, language: &str) {
+        if self.release_memory
+            && let VoiceSpec::Piper(path) = self.spec(language)
+            && let Some(p) = self.piper.get_mut(&path)
+        {
+            p.rest_after_next();
         }
     }
 }

@@ -57,6 +57,14 @@ impl Stt for SatelliteStt {
         self.local.set_hints(hints);
     }
 
+    fn prepare(&mut self) {
+        self.local.prepare();
+    }
+
+    fn rest(&mut self) {
+        self.local.rest();
+    }
+
     fn transcribe_prompted(
         &mut self,
         pcm: &[f32],

@@ -1,0 +1,119 @@
+//! Engines give their working memory back between commands and replies (a 512 MB device has
+//! no room for what a long reply leaves behind). The process's resident memory is measured, so
+//! these tests live in their own binary and take turns: another test's engines in the same
+//! process would move the figures.
+
+mod common;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use common::*;
+use sori::audio::Clip;
+use sori::tts::stream::Synth;
+use sori::tts::{Tts, TtsError};
+
+fn alone() -> MutexGuard<'static, ()> {
+    static ONE: Mutex<()> = Mutex::new(());
+    ONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Resident memory of this process, in MB.
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+/// Between commands whisper gives its working memory back (`Stt::rest`), every time, and the
+/// next command, and a language identification on the re-created state, come out as before.
+#[test]
+fn whisper_gives_its_working_memory_back_between_commands() {
+    use sori::stt::Stt;
+    require_models();
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c.wav");
+    espeak("what is the weather like today", "en-us", &wav);
+    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let mut cfg = sori::config::Config::default();
+    cfg.models.dir = repo().join("models").display().to_string();
+    let mut stt = sori::load_stt(&cfg).unwrap();
+    let among = ["en".to_string(), "ko".to_string()];
+    for round in 0..3 {
+        stt.prepare();
+        assert_eq!(
+            stt.identify(&pcm, &among).map(|(l, _)| l),
+            Some("en".into())
+        );
+        let t = stt.transcribe_in(&pcm, Some("en")).unwrap();
+        assert!(
+            wer("what is the weather like today", &t.text) <= 0.2,
+            "{:?}",
+            t.text
+        );
+        let busy = rss_mb();
+        stt.rest();
+        let resting = rss_mb();
+        eprintln!("round {round}: {busy:.0} MB transcribing, {resting:.0} MB at rest");
+        assert!(
+            busy - resting >= 30.0,
+            "round {round}: only {:.0} MB given back ({busy:.0} → {resting:.0} MB)",
+            busy - resting
+        );
+    }
+}
+
+/// Resident memory after each piece, around a real engine.
+struct Measuring {
+    inner: Box<dyn Tts>,
+    after: Arc<Mutex<Vec<f64>>>,
+}
+
+impl Tts for Measuring {
+    fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError> {
+        let clip = self.inner.synthesize(text, language)?;
+        self.after.lock().unwrap().push(rss_mb());
+        Ok(clip)
+    }
+
+    fn rest_after_next(&mut self, language: &str) {
+        self.inner.rest_after_next(language);
+    }
+}
+
+/// A Piper voice's working memory grows with the longest piece it has made; once a reply is
+/// made it is given back, so a daemon does not carry its longest reply's memory between replies.
+#[test]
+fn the_voice_gives_its_working_memory_back_after_a_reply() {
+    require_models();
+    let _alone = alone();
+    let mut cfg = sori::config::Config::default();
+    cfg.models.dir = repo().join("models").display().to_string();
+    let voices = sori::tts::Voices::from_config(&cfg).unwrap();
+    let after = Arc::new(Mutex::new(Vec::new()));
+    let synth = Synth::spawn(Box::new(Measuring {
+        inner: Box::new(voices),
+        after: after.clone(),
+    }));
+    // A long first sentence (its own pieces), then a short last one.
+    let reply = "Tomorrow will be warm and sunny in the morning with a light breeze from the sea \
+                 and a few clouds over the hills in the afternoon. Enjoy it.";
+    for _ in 0..2 {
+        for piece in synth.speak(reply, "en") {
+            piece.unwrap();
+        }
+        let a = std::mem::take(&mut *after.lock().unwrap());
+        eprintln!("MB after each piece: {a:.0?}");
+        let (last, earlier) = a.split_last().unwrap();
+        let most = earlier.iter().copied().fold(0.0, f64::max);
+        assert!(
+            most - last >= 20.0,
+            "the reply's working memory was kept: {a:.0?} MB after each piece"
+        );
+    }
+}
