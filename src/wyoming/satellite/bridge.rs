@@ -61,6 +61,12 @@ impl Stt for SatelliteStt {
         self.local.prepare();
     }
 
+    /// A stale speculation transcribed on this device (Home Assistant not connected) stops
+    /// early, as it does without a satellite.
+    fn set_abort(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.local.set_abort(flag);
+    }
+
     fn rest(&mut self) {
         self.local.rest();
     }
