@@ -163,6 +163,42 @@ pub fn is_runaway(text: &str) -> bool {
     })
 }
 
+/// Whisper's other loop on a short command: the whole sentence twice or more ("What time is
+/// it? What time is it?"), which no intent matches. Returns the sentence once when `text` is
+/// nothing but copies of one sentence of two or more words (a last copy cut short by the token
+/// cap counts). Someone who really says a sentence twice loses the repeat, which a command or a
+/// dictated message can spare.
+pub fn collapse_repeats(text: &str) -> Option<&str> {
+    let ends = |c: char| matches!(c, '.' | '?' | '!' | '。' | '？' | '！');
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if ends(c) {
+            let end = i + c.len_utf8();
+            sentences.push(text[start..end].trim());
+            start = end;
+        }
+    }
+    let tail = text[start..].trim();
+    let words = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let first = *sentences.first()?;
+    let once = words(first);
+    if once.len() < 2 || (sentences.len() < 2 && tail.is_empty()) {
+        return None;
+    }
+    let copies = sentences[1..].iter().all(|s| words(s) == once);
+    let cut_copy = tail.is_empty() || once.starts_with(&words(tail));
+    (copies && cut_copy).then_some(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +213,26 @@ mod tests {
             "ask not what your country can do for you, ask what you can do for your country"
         ));
         assert!(!is_runaway("one two one two one two"));
+    }
+
+    #[test]
+    fn a_sentence_said_twice_is_said_once() {
+        let once = |t| collapse_repeats(t);
+        assert_eq!(
+            once("What time is it? What time is it?"),
+            Some("What time is it?")
+        );
+        assert_eq!(
+            once("What can you do? what can you do. What can"),
+            Some("What can you do?")
+        );
+        assert_eq!(once("지금 몇 시야? 지금 몇 시야?"), Some("지금 몇 시야?"));
+        assert_eq!(once("What time is it?"), None);
+        assert_eq!(once("Stop. Stop."), None);
+        assert_eq!(once("Play jazz. Play rock."), None);
+        assert_eq!(once("Play jazz. Play jazz. And rock"), None);
+        assert_eq!(once("no question mark here"), None);
+        assert_eq!(once(""), None);
     }
 
     #[test]
