@@ -40,8 +40,7 @@ fn whisper_gives_its_working_memory_back_between_commands() {
     let wav = dir.path().join("c.wav");
     espeak("what is the weather like today", "en-us", &wav);
     let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
-    let mut cfg = sori::config::Config::default();
-    cfg.models.dir = repo().join("models").display().to_string();
+    let cfg = models_config();
     let mut stt = sori::load_stt(&cfg).unwrap();
     let among = ["en".to_string(), "ko".to_string()];
     for round in 0..3 {
@@ -92,8 +91,7 @@ impl Tts for Measuring {
 fn the_voice_gives_its_working_memory_back_after_a_reply() {
     require_models();
     let _alone = alone();
-    let mut cfg = sori::config::Config::default();
-    cfg.models.dir = repo().join("models").display().to_string();
+    let cfg = models_config();
     let voices = sori::tts::Voices::from_config(&cfg).unwrap();
     let after = Arc::new(Mutex::new(Vec::new()));
     let synth = Synth::spawn(Box::new(Measuring {

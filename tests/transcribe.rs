@@ -189,8 +189,7 @@ fn a_stale_transcription_can_be_stopped() {
     let wav = dir.path().join("c.wav");
     espeak("what time is it", "en-us", &wav);
     let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
-    let mut cfg = sori::config::Config::default();
-    cfg.models.dir = repo().join("models").display().to_string();
+    let mut cfg = models_config();
     cfg.stt.language = "en".into();
     let mut stt = sori::load_stt(&cfg).unwrap();
     let flag = Arc::new(AtomicBool::new(false));
@@ -216,8 +215,7 @@ fn the_language_is_told_from_the_first_words_among_the_ones_sori_speaks() {
     require_models();
     let Some(eval) = eval_dir() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = sori::config::Config::default();
-    cfg.models.dir = repo().join("models").display().to_string();
+    let mut cfg = models_config();
     let mut stt = sori::load_stt(&cfg).unwrap();
     let among = ["en".to_string(), "ko".to_string()];
     let how = dir.path().join("how.wav");

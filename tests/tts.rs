@@ -200,8 +200,7 @@ impl Tts for Recording {
 #[test]
 fn the_first_sentence_plays_before_the_last_is_made() {
     require_models();
-    let mut cfg = sori::config::Config::default();
-    cfg.models.dir = repo().join("models").display().to_string();
+    let cfg = models_config();
     let voices = sori::tts::Voices::from_config(&cfg).unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let synth = Synth::spawn(Box::new(Recording {

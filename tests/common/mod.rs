@@ -53,6 +53,13 @@ pub fn require_models() {
     );
 }
 
+/// The default config, with the models this checkout's `sori models fetch` installed.
+pub fn models_config() -> sori::config::Config {
+    let mut cfg = sori::config::Config::default();
+    cfg.models.dir = repo().join("models").display().to_string();
+    cfg
+}
+
 /// `../shared/eval` (or `$SORI_EVAL_DIR`): real recordings. `None` (and a note) where absent.
 pub fn eval_dir() -> Option<PathBuf> {
     let d = std::env::var_os("SORI_EVAL_DIR")
