@@ -28,6 +28,8 @@ fn brain() -> Brain {
         sori::skill::load::builtin_with_services(persona, db, Some(&cfg), services).unwrap();
     b.responses.fixed = true;
     b.persona.fixed = true;
+    // As `sori run` with the default wake word.
+    b.wake_phrases = vec!["Hey Jarvis".into()];
     let now =
         chrono::NaiveDateTime::parse_from_str(world["now"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S")
             .unwrap();

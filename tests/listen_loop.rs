@@ -17,12 +17,14 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     let pulse = Pulse::start();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Two voices, each "hey jarvis … tell me what time it is right now" with a natural pause.
+    // Two voices, each "hey jarvis … tell me what time it is" with a natural pause. (Not
+    // "… right now": whisper base hears espeak-ng's en-us "right now" as "right to have" or
+    // "right home", one run in a few, at either encoder floor.)
     let mut utterances = Vec::new();
     for (i, voice) in ["en-us", "en-gb-x-rp"].iter().enumerate() {
         let (w, c) = (d.join(format!("w{i}.wav")), d.join(format!("c{i}.wav")));
         espeak("hey jarvis", voice, &w);
-        espeak("tell me what time it is right now", voice, &c);
+        espeak("tell me what time it is", voice, &c);
         let u = d.join(format!("u{i}.wav"));
         splice(&[&w, &c], 500, 22_050, &u);
         utterances.push(u);
@@ -53,7 +55,7 @@ fn run_answers_spoken_commands_through_the_microphone_and_speaker() {
     for stt in of_type(&ev, "SttEnd") {
         let text = stt["text"].as_str().unwrap();
         assert!(
-            wer("tell me what time it is right now", text) <= 0.2,
+            wer("tell me what time it is", text) <= 0.2,
             "heard {text:?}"
         );
     }

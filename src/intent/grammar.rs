@@ -143,27 +143,14 @@ impl Grammar {
         if stripped != full && !stripped.is_empty() {
             variants.push(stripped);
         }
-        let mut best: Option<(&Sentence, Found)> = None;
-        for input in &variants {
-            let squeezed: String = input.chars().filter(|c| *c != ' ').collect();
-            let matcher = Matcher::new(input, &self.lang, runtime);
-            for s in &self.sentences {
-                if !s.required.iter().all(|w| squeezed.contains(w.as_str())) {
-                    continue;
-                }
-                let block = &self.blocks[s.block];
-                if !context_ok(block, context) {
-                    continue;
-                }
-                if let Some(f) = matcher.best(&s.node) {
-                    if best.as_ref().is_none_or(|(_, b)| f.rank() > b.rank()) {
-                        best = Some((s, f));
-                    }
-                }
-            }
-        }
+        let best = self.best(&variants, context, runtime, false).or_else(|| {
+            // Korean has no tolerant pass (see `Matcher::tolerant`).
+            (self.lang != "ko")
+                .then(|| self.best(&variants, context, runtime, true))
+                .flatten()
+        });
         let (s, found) = best?;
-        let (rank, open_ended) = (found.rank(), found.wild > 0);
+        let (rank, open_ended, approximate) = (found.rank(), found.wild > 0, found.errors > 0);
         let block = &self.blocks[s.block];
         let mut slots = BTreeMap::new();
         for c in found.caps {
@@ -208,7 +195,49 @@ impl Grammar {
             template: s.template.clone(),
             rank,
             open_ended,
+            approximate,
         })
+    }
+
+    /// The best-ranked sentence matching one of `variants`; `tolerant`: allowing one misheard
+    /// word (see `Matcher::tolerant`).
+    fn best(
+        &self,
+        variants: &[String],
+        context: &BTreeMap<String, Json>,
+        runtime: &RuntimeLists,
+        tolerant: bool,
+    ) -> Option<(&Sentence, Found)> {
+        let mut best: Option<(&Sentence, Found)> = None;
+        for input in variants {
+            let squeezed: String = input.chars().filter(|c| *c != ' ').collect();
+            let matcher = if tolerant {
+                Matcher::tolerant(input, &self.lang, runtime)
+            } else {
+                Matcher::new(input, &self.lang, runtime)
+            };
+            for s in &self.sentences {
+                // The misheard word may be a required one.
+                let missing = s
+                    .required
+                    .iter()
+                    .filter(|w| !squeezed.contains(w.as_str()))
+                    .count();
+                if missing > usize::from(tolerant) {
+                    continue;
+                }
+                let block = &self.blocks[s.block];
+                if !context_ok(block, context) {
+                    continue;
+                }
+                if let Some(f) = matcher.best(&s.node) {
+                    if best.as_ref().is_none_or(|(_, b)| f.rank() > b.rank()) {
+                        best = Some((s, f));
+                    }
+                }
+            }
+        }
+        best
     }
 
     fn strip_skip_words(&self, text: &str) -> String {

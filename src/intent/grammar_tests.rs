@@ -75,6 +75,26 @@ intents:
 "#;
 
 #[test]
+fn one_misheard_word_is_forgiven_when_it_sounds_alike_in_a_long_enough_sentence() {
+    let g = grammar("en", EN);
+    let rt = RuntimeLists::default();
+    let r = g.recognize("What time in it right now?", &BTreeMap::new(), &rt);
+    let r = r.expect("one misheard word");
+    assert_eq!(r.intent, "GetTime");
+    assert!(r.approximate);
+    let exact = g.recognize("what time is it right now", &BTreeMap::new(), &rt);
+    assert!(!exact.unwrap().approximate);
+    // Unlike the word it stands for; too little left that matched exactly; two words off.
+    for s in [
+        "what time will it",
+        "what's the timer",
+        "what tame in it right now",
+    ] {
+        assert_eq!(rec(&g, s), None, "{s}");
+    }
+}
+
+#[test]
 fn alternatives_optionals_and_rules() {
     let g = grammar("en", EN);
     for s in [

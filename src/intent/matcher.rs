@@ -35,15 +35,18 @@ pub struct Found {
     pub fuzz: f32,
     /// Wildcard slots filled.
     pub wildcards: usize,
+    /// Template words heard as a different word (only in a tolerant match).
+    pub errors: usize,
 }
 
-/// Higher is better: fewer wildcards, more template text, less text in wildcards (as hassil's
-/// `recognize_best`, which Home Assistant uses), then closer fuzzy names.
-pub type Rank = (i64, usize, i64, i64);
+/// Higher is better: no misheard word, fewer wildcards, more template text, less text in
+/// wildcards (as hassil's `recognize_best`, which Home Assistant uses), then closer fuzzy names.
+pub type Rank = (i64, i64, usize, i64, i64);
 
 impl Found {
     pub fn rank(&self) -> Rank {
         (
+            -(self.errors as i64),
             -(self.wildcards as i64),
             self.literal,
             -(self.wild as i64),
@@ -59,6 +62,7 @@ struct St {
     wild: usize,
     fuzz: f32,
     wildcards: usize,
+    errors: usize,
 }
 
 pub struct Matcher<'a> {
@@ -68,6 +72,8 @@ pub struct Matcher<'a> {
     loose: bool,
     runtime: &'a RuntimeLists,
     steps: Cell<usize>,
+    /// One template word may be heard as a similar-sounding word ("what time in it").
+    tolerant: bool,
 }
 
 /// Work limit per template, so a pathological template cannot stall the loop.
@@ -76,6 +82,12 @@ const MAX_STEPS: usize = 40_000;
 const MAX_FOUND: usize = 24;
 /// Longest span tried for a number, duration or time (bytes).
 const MAX_VALUE_BYTES: usize = 64;
+/// A misheard template word must be at least this similar to the word heard (by letters:
+/// "in" for "is", "hell" for "tell", not "date" for "weather").
+const MISHEARD_SIMILARITY: f32 = 0.5;
+/// Template letters a tolerant match must still have matched exactly, so a short sentence
+/// ("what is it") cannot become another with one word changed.
+const MIN_EXACT_WITH_ERROR: usize = 10;
 
 impl<'a> Matcher<'a> {
     pub fn new(input: &'a str, lang: &'a str, runtime: &'a RuntimeLists) -> Self {
@@ -85,7 +97,17 @@ impl<'a> Matcher<'a> {
             loose: lang == "ko",
             runtime,
             steps: Cell::new(0),
+            tolerant: false,
         }
+    }
+
+    /// As `new`, but one template word may be matched by a similar word: a second pass for
+    /// speech recognition errors when nothing matched exactly. Not for Korean, whose spacing is
+    /// loose and whose recognition errors are within words.
+    pub fn tolerant(input: &'a str, lang: &'a str, runtime: &'a RuntimeLists) -> Self {
+        let mut m = Matcher::new(input, lang, runtime);
+        m.tolerant = !m.loose;
+        m
     }
 
     /// The best complete match of `node` against the whole input.
@@ -95,13 +117,15 @@ impl<'a> Matcher<'a> {
         let mut st = St::default();
         let len = self.input.len();
         self.m(node, 0, &mut st, &mut |pos, st| {
-            if self.input[pos..].trim().is_empty() && pos <= len {
+            let exact_enough = st.errors == 0 || st.literal >= MIN_EXACT_WITH_ERROR;
+            if self.input[pos..].trim().is_empty() && pos <= len && exact_enough {
                 found.push(Found {
                     caps: st.caps.clone(),
                     literal: st.literal,
                     wild: st.wild,
                     fuzz: st.fuzz,
                     wildcards: st.wildcards,
+                    errors: st.errors,
                 });
             }
             found.len() >= MAX_FOUND
@@ -137,7 +161,7 @@ impl<'a> Matcher<'a> {
                     st.literal -= n;
                     stop
                 }
-                None => false,
+                None => self.misheard(pos, l, st, k),
             },
             Node::Space => self.space(pos, st, k),
             Node::Seq(items) => self.seq(items, pos, st, k),
@@ -176,6 +200,32 @@ impl<'a> Matcher<'a> {
             }
         }
         Some(pos + it.peek().map_or(rest.len(), |(i, _)| *i))
+    }
+
+    /// In a tolerant match, the first template word not heard exactly may be a similar whole
+    /// word of the input.
+    fn misheard(
+        &self,
+        pos: usize,
+        lit: &str,
+        st: &mut St,
+        k: &mut dyn FnMut(usize, &mut St) -> bool,
+    ) -> bool {
+        if !self.tolerant || st.errors > 0 || lit.chars().count() < 2 {
+            return false;
+        }
+        if !lit.chars().all(char::is_alphabetic) || (pos > 0 && !self.input[..pos].ends_with(' ')) {
+            return false;
+        }
+        let rest = &self.input[pos..];
+        let word = rest.split(' ').next().unwrap_or_default();
+        if word.is_empty() || fuzzy::similarity(word, lit) < MISHEARD_SIMILARITY {
+            return false;
+        }
+        st.errors += 1;
+        let stop = k(pos + word.len(), st);
+        st.errors -= 1;
+        stop
     }
 
     fn space(&self, pos: usize, st: &mut St, k: &mut dyn FnMut(usize, &mut St) -> bool) -> bool {

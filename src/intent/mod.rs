@@ -8,7 +8,9 @@
 //! - `grammar`: one language's templates, skip words and context rules; `recognize`.
 //! - `fuzzy`: run-time lists (contacts, artists) matched by edit distance, jamo for Korean.
 //! - `normalize`: the text both sides are compared in.
+//! - `address`: "Jarvis, …" / "소리야, …": the assistant's name before a command.
 
+pub mod address;
 pub mod compile;
 pub mod data;
 pub mod fuzzy;
@@ -80,6 +82,10 @@ pub struct Recognized {
     /// should not cut the speaker off early.
     #[serde(skip)]
     pub open_ended: bool,
+    /// Matched only by taking one word as misheard ("what time in it"): good enough to answer,
+    /// not to cut the speaker off early.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub approximate: bool,
 }
 
 impl Recognized {

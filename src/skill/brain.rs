@@ -145,7 +145,7 @@ impl Brain {
         lang: &str,
         context: &BTreeMap<String, serde_json::Value>,
     ) -> Option<Recognized> {
-        let pick = |sources: &[Source]| {
+        let pick = |sources: &[Source], text: &str| {
             sources
                 .iter()
                 .filter(|s| s.grammar.lang == lang)
@@ -155,9 +155,27 @@ impl Brain {
                     _ => Some(r),
                 })
         };
-        pick(&self.sources)
-            .or_else(|| pick(&self.fallback))
-            .filter(|r| self.registry.serves(&r.intent) || dialog::ALL.contains(&r.intent.as_str()))
+        let understand = |text: &str| {
+            pick(&self.sources, text)
+                .or_else(|| pick(&self.fallback, text))
+                .filter(|r| {
+                    self.registry.serves(&r.intent) || dialog::ALL.contains(&r.intent.as_str())
+                })
+        };
+        understand(text).or_else(|| {
+            // "Jarvis, what time is it": the command is what follows the name.
+            let rest = crate::intent::address::strip(text, &self.names())?;
+            understand(rest)
+        })
+    }
+
+    /// What Sori answers to: its wake phrases and its name in each language.
+    fn names(&self) -> Vec<String> {
+        let mut names = self.wake_phrases.clone();
+        for lang in ["en", "ko"] {
+            names.push(self.persona.name(lang).to_string());
+        }
+        names
     }
 
     /// Understands `text` and answers it. `lang` is detected from the script when `None`.
@@ -462,7 +480,8 @@ impl crate::pipeline::Handler for Brain {
 
     fn is_complete(&self, text: &str) -> bool {
         let lang = crate::lang::detect(text);
-        self.recognize(text, lang).is_some_and(|r| !r.open_ended)
+        self.recognize(text, lang)
+            .is_some_and(|r| !r.open_ended && !r.approximate)
     }
 
     fn handle(&mut self, t: &crate::stt::Transcript) -> Result<crate::pipeline::Reply, String> {
