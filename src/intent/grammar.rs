@@ -42,6 +42,9 @@ pub struct Grammar {
     pub skip_words: Vec<String>,
     /// File-wide lists by name (for the vocabulary and run-time list names).
     pub lists: BTreeMap<String, Arc<List>>,
+    /// When nothing matches exactly, try again allowing one misheard word (English; on by
+    /// default, off only to measure what it costs).
+    pub tolerant: bool,
 }
 
 impl Grammar {
@@ -56,6 +59,7 @@ impl Grammar {
     ) -> Result<Self, IntentError> {
         let mut g = Grammar {
             lang: lang.to_string(),
+            tolerant: lang != "ko",
             ..Grammar::default()
         };
         // Lists and rules are shared by every file of the language, as in hassil.
@@ -126,14 +130,32 @@ impl Grammar {
         v
     }
 
-    /// Recognises `text`, or `None`. `context` is what the conversation knows (for
-    /// `requires_context`/`excludes_context`); `runtime` the lists filled at run time.
+    /// Recognises `text`, or `None`: exactly, else allowing one misheard word. `context` is
+    /// what the conversation knows (for `requires_context`/`excludes_context`); `runtime` the
+    /// lists filled at run time.
     pub fn recognize(
         &self,
         text: &str,
         context: &BTreeMap<String, Json>,
         runtime: &RuntimeLists,
     ) -> Option<Recognized> {
+        self.recognize_pass(text, context, runtime, false)
+            .or_else(|| self.recognize_pass(text, context, runtime, true))
+    }
+
+    /// One pass of `recognize`: exact, or (`tolerant`) allowing one misheard word, which
+    /// Korean and grammars with `tolerant` off never do (see `Matcher::tolerant`). Several
+    /// grammars are asked exactly first, so an exact match in any beats a tolerant one.
+    pub fn recognize_pass(
+        &self,
+        text: &str,
+        context: &BTreeMap<String, Json>,
+        runtime: &RuntimeLists,
+        tolerant: bool,
+    ) -> Option<Recognized> {
+        if tolerant && !self.tolerant {
+            return None;
+        }
         let full = normalize::sentence(text);
         if full.is_empty() {
             return None;
@@ -143,13 +165,7 @@ impl Grammar {
         if stripped != full && !stripped.is_empty() {
             variants.push(stripped);
         }
-        let best = self.best(&variants, context, runtime, false).or_else(|| {
-            // Korean has no tolerant pass (see `Matcher::tolerant`).
-            (self.lang != "ko")
-                .then(|| self.best(&variants, context, runtime, true))
-                .flatten()
-        });
-        let (s, found) = best?;
+        let (s, found) = self.best(&variants, context, runtime, tolerant)?;
         let (rank, open_ended, approximate) = (found.rank(), found.wild > 0, found.errors > 0);
         let block = &self.blocks[s.block];
         let mut slots = BTreeMap::new();

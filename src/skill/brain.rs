@@ -145,28 +145,32 @@ impl Brain {
         lang: &str,
         context: &BTreeMap<String, serde_json::Value>,
     ) -> Option<Recognized> {
-        let pick = |sources: &[Source], text: &str| {
+        let pick = |sources: &[Source], text: &str, tolerant: bool| {
             sources
                 .iter()
                 .filter(|s| s.grammar.lang == lang)
-                .filter_map(|s| s.grammar.recognize(text, context, &self.runtime))
+                .filter_map(|s| {
+                    s.grammar
+                        .recognize_pass(text, context, &self.runtime, tolerant)
+                })
                 .fold(None::<Recognized>, |best, r| match best {
                     Some(b) if b.rank >= r.rank => Some(b),
                     _ => Some(r),
                 })
         };
-        let understand = |text: &str| {
-            pick(&self.sources, text)
-                .or_else(|| pick(&self.fallback, text))
+        let understand = |text: &str, tolerant: bool| {
+            pick(&self.sources, text, tolerant)
+                .or_else(|| pick(&self.fallback, text, tolerant))
                 .filter(|r| {
                     self.registry.serves(&r.intent) || dialog::ALL.contains(&r.intent.as_str())
                 })
         };
-        understand(text).or_else(|| {
-            // "Jarvis, what time is it": the command is what follows the name.
-            let rest = crate::intent::address::strip(text, &self.names())?;
-            understand(rest)
-        })
+        // "Jarvis, what time is it": the command is what follows the name.
+        let rest = crate::intent::address::strip(text, &self.names());
+        // Every exact reading before any that takes a word as misheard.
+        [false, true]
+            .into_iter()
+            .find_map(|tolerant| understand(text, tolerant).or_else(|| understand(rest?, tolerant)))
     }
 
     /// What Sori answers to: its wake phrases and its name in each language.
