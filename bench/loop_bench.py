@@ -22,9 +22,10 @@ CONFIGS = {
     "whisper base, `stt.language = \"en\"`": (SORI, ["--set", "stt.language=en"]),
     "whisper tiny.en": (SORI, ["--set", "stt.model=tiny.en"]),
 }
-# BASELINE=path/to/an/older/sori adds that build, as shipped, to compare in the same run.
-if os.environ.get("BASELINE"):
-    CONFIGS["baseline build, as shipped"] = (os.environ["BASELINE"], [])
+# BASELINE=path/to/an/older/sori adds that build, as shipped, to compare in the same run
+# (several builds: paths separated by ':').
+for i, b in enumerate(filter(None, os.environ.get("BASELINE", "").split(":"))):
+    CONFIGS[f"baseline build{' ' + str(i + 1) if ':' in os.environ['BASELINE'] else ''} ({os.path.basename(b)}), as shipped"] = (b, [])
 # ONLY=shipped (a substring of a configuration's name) runs just the matching ones.
 if os.environ.get("ONLY"):
     CONFIGS = {k: v for k, v in CONFIGS.items() if os.environ["ONLY"] in k}

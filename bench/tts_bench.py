@@ -38,8 +38,8 @@ def run_python(text):
     return [json.loads(l) for l in out.stdout.splitlines()]
 
 
-def run_sori(text, lang="en", sori=SORI):
-    out = subprocess.run([sori, "-q", "say", "--lang", lang, "--output", "/dev/null", "--json", "--repeat", str(REPEAT), text],
+def run_sori(text, lang="en", sori=SORI, extra=()):
+    out = subprocess.run([sori, "-q", "say", "--lang", lang, "--output", "/dev/null", "--json", "--repeat", str(REPEAT), *extra, text],
                          capture_output=True, text=True, check=True)
     return [json.loads(l) for l in out.stdout.splitlines()]
 
@@ -51,7 +51,10 @@ def summary(rows):
             "cold_first": rows[0]["first_audio_ms"], "rtf": med("rtf"), "audio": med("audio_ms")}
 
 
-ENGINES = [("Python Piper", run_python), ("Sori", run_sori)]
+ENGINES = [("Python Piper", run_python), ("Sori", run_sori),
+           # Python Piper keeps ONNX Runtime's working memory between replies; Sori gives it
+           # back after each one unless told not to: this row is the same engine without that.
+           ("Sori, memory kept between replies", lambda text: run_sori(text, extra=["--set", "tts.release_memory=false"]))]
 # BASELINE=path/to/an/older/sori adds that build, to compare Sori with itself in the same run.
 if os.environ.get("BASELINE"):
     ENGINES.append(("Sori, baseline build", lambda text: run_sori(text, sori=os.environ["BASELINE"])))
@@ -74,6 +77,9 @@ for name in TEXTS:
     py, so = results[("Python Piper", name)], results[("Sori", name)]
     lines.append(f"| {name} | **Sori / Python** | {med(so, 'load') / med(py, 'load'):.2f}× | {med(so, 'cold_first') / med(py, 'cold_first'):.2f}× | "
                  f"{med(so, 'first') / med(py, 'first'):.2f}× | {med(so, 'rtf') / med(py, 'rtf'):.2f}× | |")
+    kept = results[("Sori, memory kept between replies", name)]
+    lines.append(f"| {name} | **Sori with memory kept / Python** | {med(kept, 'load') / med(py, 'load'):.2f}× | {med(kept, 'cold_first') / med(py, 'cold_first'):.2f}× | "
+                 f"{med(kept, 'first') / med(py, 'first'):.2f}× | {med(kept, 'rtf') / med(py, 'rtf'):.2f}× | |")
     if ("Sori, baseline build", name) in results:
         bs = results[("Sori, baseline build", name)]
         lines.append(f"| {name} | **Sori / baseline build** | {med(so, 'load') / med(bs, 'load'):.2f}× | {med(so, 'cold_first') / med(bs, 'cold_first'):.2f}× | "

@@ -5,9 +5,9 @@
 //! Sori runs espeak-ng as a separate program rather than linking libespeak-ng, so Sori itself
 //! stays MIT/Apache-2.0 (espeak-ng is GPL-3.0+).
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{LazyLock, Mutex};
 
 use unicode_normalization::UnicodeNormalization;
@@ -43,79 +43,161 @@ fn clause_marks(text: &str) -> Vec<&'static str> {
     marks
 }
 
-/// One espeak-ng per voice, started ahead and waiting for its text on stdin: starting the
-/// program and loading its voice data (10-40 ms here) is then off the path to the first audio.
-/// espeak-ng reads all its input before it speaks, so each process serves one sentence.
-static WARM: LazyLock<Mutex<HashMap<String, Child>>> = LazyLock::new(Mutex::default);
+/// One espeak-ng per voice, kept running: with its stdin a pipe left open, espeak-ng
+/// phonemizes line by line and flushes each line's clauses. Starting the program and loading
+/// its voice data costs 10-40 ms of CPU, which a process per sentence paid on the path to a
+/// reply's first audio (and its next piece's start competed with the synthesis on a 2-core
+/// device); one long-lived process answers a sentence in 1-5 ms.
+static RUNNING: LazyLock<Mutex<HashMap<String, Espeak>>> = LazyLock::new(Mutex::default);
 
-fn spawn(voice: &str) -> std::io::Result<Child> {
-    Command::new("espeak-ng")
-        .args(["-q", "--ipa", "-v", voice])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+/// A line no reply contains, sent after each text: its phonemes mark where that text's
+/// output ends (espeak writes one line per clause, and how many is its own decision).
+const SENTINEL: &str = "zzyzx qqq";
+
+/// Sentences written to espeak-ng ahead of need whose phonemes were read by none yet; more
+/// than this and the oldest results are dropped.
+const KEPT: usize = 4;
+
+struct Espeak {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// The sentinel's phonemes, read from the process's first line of output.
+    sentinel: Option<String>,
+    /// Texts written and not read back yet, oldest first.
+    pending: VecDeque<String>,
+    /// Texts read back whose phonemes nobody collected yet.
+    done: VecDeque<(String, String)>,
 }
 
-/// Starts a process for `voice` if none is waiting (when a voice loads).
-pub fn prewarm(voice: &str) {
-    let mut warm = WARM.lock().unwrap_or_else(|p| p.into_inner());
-    if !warm.contains_key(voice)
-        && let Ok(c) = spawn(voice)
+impl Espeak {
+    fn spawn(voice: &str) -> std::io::Result<Espeak> {
+        let mut child = Command::new("espeak-ng")
+            .args(["-q", "--ipa", "-v", voice])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(std::io::Error::other("espeak-ng without pipes"));
+        };
+        let mut e = Espeak {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+            sentinel: None,
+            pending: VecDeque::new(),
+            done: VecDeque::new(),
+        };
+        // Its phonemes are learned from the first answer; loading happens meanwhile.
+        e.write_line(SENTINEL)?;
+        Ok(e)
+    }
+
+    fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        self.stdin.write_all(line.as_bytes())?;
+        self.stdin.write_all(b"\n")?;
+        self.stdin.flush()
+    }
+
+    /// Writes `text` to be phonemized; its output is read by `collect`.
+    fn submit(&mut self, text: &str) -> std::io::Result<()> {
+        // One line: a newline inside would split the text into two requests.
+        let line = text.replace(['\n', '\r'], " ");
+        self.write_line(&line)?;
+        self.write_line(SENTINEL)?;
+        self.pending.push_back(text.to_string());
+        Ok(())
+    }
+
+    /// Raw output lines up to the next sentinel.
+    fn read_until_sentinel(&mut self) -> std::io::Result<String> {
+        if self.sentinel.is_none() {
+            let mut first = String::new();
+            while first.trim().is_empty() {
+                first.clear();
+                if self.stdout.read_line(&mut first)? == 0 {
+                    return Err(self.died());
+                }
+            }
+            self.sentinel = Some(first.trim().to_string());
+        }
+        let mut out = String::new();
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line)? == 0 {
+                return Err(self.died());
+            }
+            if Some(line.trim()) == self.sentinel.as_deref() {
+                return Ok(out);
+            }
+            out.push_str(&line);
+        }
+    }
+
+    /// The output for `text`, reading (and keeping) that of texts written before it.
+    fn collect(&mut self, text: &str) -> std::io::Result<String> {
+        if let Some(i) = self.done.iter().position(|(t, _)| t == text) {
+            return Ok(self.done.remove(i).map(|(_, p)| p).unwrap_or_default());
+        }
+        if !self.pending.contains(&text.to_string()) {
+            self.submit(text)?;
+        }
+        while let Some(next) = self.pending.pop_front() {
+            let ipa = self.read_until_sentinel()?;
+            if next == text {
+                return Ok(ipa);
+            }
+            if self.done.len() >= KEPT {
+                self.done.pop_front();
+            }
+            self.done.push_back((next, ipa));
+        }
+        Err(std::io::Error::other("espeak-ng lost a request"))
+    }
+
+    /// Why the process stopped answering: its exit and what it said on stderr.
+    fn died(&mut self) -> std::io::Error {
+        let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+        let mut said = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut said);
+        }
+        std::io::Error::other(format!("espeak-ng stopped ({status}): {}", said.trim()))
+    }
+}
+
+/// Runs `f` on the voice's process, starting one if none runs; a process that fails is
+/// dropped, so the next call starts a fresh one.
+fn with_espeak<T>(
+    voice: &str,
+    f: impl FnOnce(&mut Espeak) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    if !running.contains_key(voice) {
+        running.insert(voice.to_string(), Espeak::spawn(voice)?);
+    }
+    let e = running.get_mut(voice).expect("inserted above");
+    let result = f(e);
+    if result.is_err()
+        && let Some(mut dead) = running.remove(voice)
     {
-        warm.insert(voice.to_string(), c);
+        let _ = dead.child.kill();
+        let _ = dead.child.wait();
     }
+    result
 }
 
-/// A ready process for `voice` (or a new one), and the next one started in its place.
-fn take(voice: &str) -> std::io::Result<Child> {
-    let mut warm = WARM.lock().unwrap_or_else(|p| p.into_inner());
-    let ready = warm
-        .remove(voice)
-        // One that died meanwhile (killed, out of memory) is replaced, not used.
-        .map(|mut c| match c.try_wait() {
-            Ok(None) => Ok(c),
-            _ => spawn(voice),
-        });
-    let child = match ready {
-        Some(c) => c?,
-        None => spawn(voice)?,
-    };
-    if let Ok(next) = spawn(voice) {
-        warm.insert(voice.to_string(), next);
-    }
-    Ok(child)
+/// Starts the voice's process if none runs (when a voice loads), so the first reply does not
+/// wait for it.
+pub fn prewarm(voice: &str) {
+    let _ = with_espeak(voice, |_| Ok(()));
 }
-
-/// Phonemizations started ahead of need (`start`): the next piece of a reply is phonemized
-/// while the current one is synthesised. At most a few; the oldest is dropped.
-static AHEAD: LazyLock<Mutex<Vec<(String, String, Child)>>> = LazyLock::new(Mutex::default);
-const AHEAD_MAX: usize = 4;
 
 /// Starts phonemizing `text` now, so a later `phonemize` of the same text only collects it.
 pub fn start(text: &str, voice: &str) {
-    let Ok(child) = submit(text, voice) else {
-        return; // `phonemize` will report the failure when the text is needed
-    };
-    let mut ahead = AHEAD.lock().unwrap_or_else(|p| p.into_inner());
-    if ahead.len() >= AHEAD_MAX {
-        let (_, _, mut old) = ahead.remove(0);
-        let _ = old.kill();
-        let _ = old.wait();
-    }
-    ahead.push((voice.to_string(), text.to_string(), child));
-}
-
-fn submit(text: &str, voice: &str) -> Result<Child, TtsError> {
-    let mut child = take(voice).map_err(|e| TtsError::Missing(e.to_string()))?;
-    // One line: espeak-ng reads stdin to its end; a newline inside would only split a clause.
-    let line = text.replace(['\n', '\r'], " ");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(line.as_bytes())
-            .map_err(|e| TtsError::Failed(format!("espeak-ng: {e}")))?;
-    }
-    Ok(child)
+    // A failure shows when the text is needed (`phonemize` reports it).
+    let _ = with_espeak(voice, |e| e.submit(text));
 }
 
 /// Phonemes of one sentence for espeak-ng voice `voice` (e.g. `en-us`).
@@ -123,27 +205,16 @@ fn submit(text: &str, voice: &str) -> Result<Child, TtsError> {
 /// # Errors
 /// `TtsError::Missing` when espeak-ng is not installed, `TtsError::Failed` when it fails.
 pub fn phonemize(text: &str, voice: &str) -> Result<String, TtsError> {
-    let started = {
-        let mut ahead = AHEAD.lock().unwrap_or_else(|p| p.into_inner());
-        ahead
-            .iter()
-            .position(|(v, t, _)| v == voice && t == text)
-            .map(|i| ahead.remove(i).2)
-    };
-    let child = match started {
-        Some(c) => c,
-        None => submit(text, voice)?,
-    };
-    let out = child
-        .wait_with_output()
-        .map_err(|e| TtsError::Failed(format!("espeak-ng: {e}")))?;
-    if !out.status.success() {
-        return Err(TtsError::Failed(format!(
-            "espeak-ng: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let ipa = String::from_utf8_lossy(&out.stdout);
+    let once = || with_espeak(voice, |e| e.collect(text));
+    // A process that died meanwhile (killed, out of memory) is replaced once.
+    let ipa = once().or_else(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Err(e),
+        _ => once(),
+    });
+    let ipa = ipa.map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => TtsError::Missing(format!("espeak-ng: {e}")),
+        _ => TtsError::Failed(format!("espeak-ng: {e}")),
+    })?;
     Ok(join_clauses(&ipa, &clause_marks(text)))
 }
 
@@ -217,6 +288,19 @@ mod tests {
         let direct = phonemize(text, "en-us").unwrap();
         start(text, "en-us");
         assert_eq!(phonemize(text, "en-us").unwrap(), direct);
-        assert!(AHEAD.lock().unwrap().iter().all(|(_, t, _)| t != text));
+        // Several ahead, collected out of order: each gets its own.
+        let (a, b) = ("It will be sunny.", "Tomorrow looks warmer and dry.");
+        let (pa, pb) = (
+            phonemize(a, "en-us").unwrap(),
+            phonemize(b, "en-us").unwrap(),
+        );
+        start(a, "en-us");
+        start(b, "en-us");
+        assert_eq!(phonemize(b, "en-us").unwrap(), pb);
+        assert_eq!(phonemize(a, "en-us").unwrap(), pa);
+        // A process that died is replaced.
+        let pid = RUNNING.lock().unwrap()["en-us"].child.id();
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        assert_eq!(phonemize(a, "en-us").unwrap(), pa);
     }
 }

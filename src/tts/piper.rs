@@ -93,6 +93,9 @@ impl Piper {
                 return Err(bad(format!("phoneme_id_map has no `{special}`")));
             }
         }
+        // The voice's phonemizer starts now and loads its data while the model does, so the
+        // first reply does not wait for it.
+        phonemize::prewarm(&cfg.espeak.voice);
         let session = onnx::session_with_threads(models_dir, model, threads).map_err(|e| {
             TtsError::Voice {
                 path: model.display().to_string(),
@@ -104,8 +107,6 @@ impl Piper {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // The voice's phonemizer starts now, so the first reply does not wait for it.
-        phonemize::prewarm(&cfg.espeak.voice);
         Ok(Piper {
             session,
             ids,
