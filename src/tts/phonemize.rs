@@ -102,9 +102,9 @@ impl Espeak {
 
     /// Writes `text` to be phonemized; its output is read by `collect`.
     fn submit(&mut self, text: &str) -> std::io::Result<()> {
-        // One line: a newline inside would split the text into two requests.
-        let line = text.replace(['\n', '\r'], " ");
-        self.write_line(&line)?;
+        for line in lines(text) {
+            self.write_line(&line)?;
+        }
         self.write_line(SENTINEL)?;
         self.pending.push_back(text.to_string());
         Ok(())
@@ -165,6 +165,28 @@ impl Espeak {
         }
         std::io::Error::other(format!("espeak-ng stopped ({status}): {}", said.trim()))
     }
+}
+
+/// espeak-ng reads its input in pieces of up to 1,000 bytes, and a word across the boundary
+/// would be cut in two; a longer text goes as several lines, split between words.
+const LINE_MAX: usize = 900;
+
+/// `text` as the lines to write: newlines become spaces (each line is its own request), and
+/// no line is longer than `LINE_MAX` bytes unless one word is.
+fn lines(text: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for word in text.split_whitespace() {
+        let cur = out.last_mut().expect("never empty");
+        if !cur.is_empty() && cur.len() + 1 + word.len() > LINE_MAX {
+            out.push(String::new());
+        }
+        let cur = out.last_mut().expect("never empty");
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    out
 }
 
 /// Runs `f` on the voice's process, starting one if none runs; a process that fails is
@@ -298,6 +320,11 @@ mod tests {
         start(b, "en-us");
         assert_eq!(phonemize(b, "en-us").unwrap(), pb);
         assert_eq!(phonemize(a, "en-us").unwrap(), pa);
+        // A text longer than espeak-ng reads at once keeps every word whole.
+        let long = vec!["supercalifragilistic"; 70].join(" ");
+        assert!(long.len() > 1000 && lines(&long).len() == 2);
+        let p = phonemize(&long, "en-us").unwrap();
+        assert_eq!(p.split_whitespace().count(), 70, "{p}");
         // A process that died is replaced.
         let pid = RUNNING.lock().unwrap()["en-us"].child.id();
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
