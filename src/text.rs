@@ -16,6 +16,13 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// True if `heard` differs from `name` in at most 40 % of the letters of the longer of the two:
+/// how far whisper's spelling of a name may stray ("Jaravith" for "jarvis", not "David").
+pub fn sounds_like(heard: &str, name: &str) -> bool {
+    let longest = heard.chars().count().max(name.chars().count());
+    edit_distance(heard, name) * 5 <= 2 * longest
+}
+
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
@@ -36,5 +43,13 @@ mod tests {
         );
         assert_eq!(super::closest("volume", keys.into_iter()), None);
         assert_eq!(super::edit_distance("소리야", "소리"), 1);
+    }
+
+    #[test]
+    fn sounds_like_allows_two_letters_in_five() {
+        assert!(super::sounds_like("jaravith", "jarvis"));
+        assert!(super::sounds_like("sorry", "sori"));
+        assert!(!super::sounds_like("david", "jarvis"));
+        assert!(!super::sounds_like("stop", "sori"));
     }
 }

@@ -2,7 +2,7 @@
 //! "소리야, 몇 시야". The address is not part of the command. People name the assistant as
 //! they would a person, and the tail of the wake phrase often reaches the recording.
 
-use crate::text::edit_distance;
+use crate::text::sounds_like;
 
 /// Words that may open an address on their own or before a name.
 const GREETINGS: [&str; 7] = ["hey", "hi", "hello", "ok", "okay", "헤이", "야"];
@@ -85,8 +85,7 @@ fn close(heard: &str, key: &str) -> bool {
         Some(stem) if stem == key => return true,
         _ => heard,
     };
-    let longest = heard.chars().count().max(key.chars().count());
-    heard.chars().count() >= 2 && edit_distance(heard, key) * 5 <= 2 * longest
+    heard.chars().count() >= 2 && sounds_like(heard, key)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! and looking for the wake phrase in the text. openWakeWord's classifiers occasionally fire on
 //! music or similar words; whisper rarely hears "alexa" where nobody said it.
 
-use crate::text::edit_distance;
+use crate::text::sounds_like;
 
 /// Detections whose peak score reaches this are trusted without the check: clear wake words
 /// peak near 1.0, while false accepts from music and look-alike words hover near the threshold.
@@ -57,10 +57,7 @@ fn normalise(text: &str) -> Vec<String> {
 /// together ("my croft", "a lexa").
 pub fn heard(key: &str, text: &str) -> bool {
     let words = normalise(text);
-    let close = |w: &str| {
-        edit_distance(w, key) * 5 <= 2 * w.chars().count().max(key.chars().count())
-            && w.chars().count() >= 3
-    };
+    let close = |w: &str| w.chars().count() >= 3 && sounds_like(w, key);
     words.iter().any(|w| close(w))
         || words
             .windows(2)
