@@ -26,9 +26,15 @@ CONFIGS = {
 # (several builds: paths separated by ':').
 for i, b in enumerate(filter(None, os.environ.get("BASELINE", "").split(":"))):
     CONFIGS[f"baseline build{' ' + str(i + 1) if ':' in os.environ['BASELINE'] else ''} ({os.path.basename(b)}), as shipped"] = (b, [])
-# ONLY=shipped (a substring of a configuration's name) runs just the matching ones.
+# The Python reference pipeline (bench/py_pipeline.py) in the same run, unless PY=0.
+PY_CMD = None
+if os.environ.get("PY", "1") != "0":
+    PY_CMD = [os.environ["PY_PYTHON"], "bench/py_pipeline.py"]
+    CONFIGS["Python reference (openWakeWord → Silero 600 ms → faster-whisper base int8 → hassil → Piper)"] = (None, [])
+# ONLY=shipped (a substring of a configuration's name; several: ONLY='shipped|Python') runs just
+# the matching ones.
 if os.environ.get("ONLY"):
-    CONFIGS = {k: v for k, v in CONFIGS.items() if os.environ["ONLY"] in k}
+    CONFIGS = {k: v for k, v in CONFIGS.items() if any(o in k for o in os.environ["ONLY"].split("|"))}
 tmp = tempfile.mkdtemp()
 
 
@@ -86,12 +92,19 @@ for i, c in enumerate(COMMANDS):
 results = {k: [] for k in CONFIGS}
 for rnd in range(ROUNDS):
     for c, voice, f, true_end in clips:
+        reply = "Okay."  # what Sori said to this command last, for the Python pipeline to say
         for name, (sori, extra) in CONFIGS.items():
             print(f"round {rnd + 1}/{ROUNDS}: {name}: {voice} \"{c}\"", file=sys.stderr)
             ev = os.path.join(tmp, "ev.jsonl")
-            rss, rest = memory_of([sori, "-q", "run", "--input", f, "--events", ev, "--set", "audio.output=null"] + extra, ev)
+            if sori is None:
+                cmd = PY_CMD + [f, ev, "models", os.environ["PY_CT2"], reply]
+            else:
+                cmd = [sori, "-q", "run", "--input", f, "--events", ev, "--set", "audio.output=null"] + extra
+            rss, rest = memory_of(cmd, ev)
             e = [json.loads(l) for l in open(ev)]
             g = lambda k: next((x for x in e if x["type"] == k), None)
+            if sori is not None and g("SkillEnd") and g("SkillEnd").get("speech"):
+                reply = g("SkillEnd")["speech"]
             se, stt, intent, tts = g("SpeechEnd"), g("SttEnd"), g("IntentEnd"), g("TtsStart")
             if not (se and stt and tts and intent):
                 results[name].append({"ok": False, "rss": rss, "rest": rest, "heard": stt["text"] if stt else ""})
@@ -102,7 +115,7 @@ for rnd in range(ROUNDS):
                 "ok": intent.get("intent") not in (None, "", "none"), "rss": rss, "rest": rest, "heard": stt["text"],
                 "endpoint": se["audio_ms"] - true_end, "early": se["reason"] == "early",
                 "stt": stt["time_ms"] - wall_end, "tts": tts["time_ms"] - stt["time_ms"],
-                "total": tts["time_ms"] - wall_end,
+                "total": tts["time_ms"] - wall_end, "command": c, "voice": voice,
             })
 
 lines = ["| configuration | answered | answered early | true end of speech → `SpeechEnd` | → transcript | transcript → first reply audio | **end of speech → first reply audio** (median) | p90 | peak RSS, whole daemon | RSS 0.5 s after the reply |",
@@ -117,5 +130,7 @@ for name, rs in results.items():
         if not r["ok"]:
             lines.append(f"|  ↳ not answered: heard {r['heard']!r} | | | | | | | | | |")
 table = "\n".join(lines)
+# Every run, for a closer look than the medians.
+json.dump(results, open(os.path.splitext(OUT)[0] + ".json", "w"), indent=1)
 open(OUT, "w").write(f"Loop: {len(clips)} spoken commands × {ROUNDS} rounds per configuration, `sori run --input` in real time, reply by the default voices.\n\n{table}\n")
 print(table)
