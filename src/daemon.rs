@@ -162,6 +162,9 @@ pub async fn run(
         tracing::warn!(count = problems.len(), "some skills were not loaded");
     }
     tracing::info!(skills = %brain.registry.ids().join(","), "skills ready");
+    // Loading left freed buffers behind (model files read whole, intent data parsed); glibc
+    // would keep them resident for the daemon's whole life.
+    crate::memory::give_back();
     let (announce, announcements) = tokio::sync::mpsc::channel(16);
     // Timers and alarms: checked now (one that ended while Sori was off is announced at
     // start-up), then whenever the next one is due.

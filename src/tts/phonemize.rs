@@ -140,7 +140,7 @@ impl Espeak {
         if let Some(i) = self.done.iter().position(|(t, _)| t == text) {
             return Ok(self.done.remove(i).map(|(_, p)| p).unwrap_or_default());
         }
-        if !self.pending.contains(&text.to_string()) {
+        if !self.pending.iter().any(|t| t == text) {
             self.submit(text)?;
         }
         while let Some(next) = self.pending.pop_front() {

@@ -59,11 +59,11 @@ impl Settings {
             no_speech: frames(l.no_speech_ms),
             follow_up: frames(l.follow_up_ms),
             refractory: frames(w.refractory_ms) as u64,
-            // Two silent frames (160 ms): whisper is the slowest stage, so it starts as soon as
-            // the speaker may have finished, on exactly the audio the final transcript would
-            // get (which keeps two frames of the silence); a pause that turns out to be
-            // mid-sentence stops it. After one frame a word's quiet ending could be cut short.
-            speculate_after: 2,
+            // The first silent frame: whisper is the slowest stage, so it starts as soon as the
+            // speaker may have finished; a pause that turns out to be mid-sentence stops it.
+            // Silero's release (about 90 ms of real silence before a frame counts as silent) and
+            // the frame itself leave a word's quiet ending in the audio.
+            speculate_after: 1,
             early_after: frames(240)
                 .min(frames(l.trailing_silence_ms).saturating_sub(1))
                 .max(1),
