@@ -129,6 +129,12 @@ for name, rs in results.items():
     for r in rs:
         if not r["ok"]:
             lines.append(f"|  ↳ not answered: heard {r['heard']!r} | | | | | | | | | |")
+# The endpoint proper (the target: trailing silence + 100 ms) is only seen where the
+# silence ended the command, not an early answer.
+for name, rs in results.items():
+    waited = [r["endpoint"] for r in rs if r["ok"] and not r["early"]]
+    if waited:
+        lines.append(f"\n{name}: ended by the trailing silence in {len(waited)} runs, true end of speech → `SpeechEnd` median {statistics.median(waited):.0f} ms")
 table = "\n".join(lines)
 # Every run, for a closer look than the medians.
 json.dump(results, open(os.path.splitext(OUT)[0] + ".json", "w"), indent=1)

@@ -51,9 +51,14 @@ fn frames(ms: u32) -> usize {
 
 impl Settings {
     pub fn new(l: &ListenConfig, w: &WakeConfig) -> Settings {
+        // The frame in which the voice stops already holds half a frame of silence on average,
+        // and Silero's probability falls a few tens of ms after the voice: whole silent frames
+        // for all of `trailing_silence_ms` waited about 90 ms longer than it says (733 ms after
+        // the true end for 600).
+        let trailing = frames(l.trailing_silence_ms.saturating_sub(FRAME_MS as u32 / 2)).max(1);
         Settings {
             pre_roll: frames(l.pre_roll_ms),
-            trailing: frames(l.trailing_silence_ms).max(1),
+            trailing,
             min_speech: frames(l.min_speech_ms),
             max_speech: frames(l.max_speech_ms),
             no_speech: frames(l.no_speech_ms),
@@ -64,9 +69,7 @@ impl Settings {
             // Silero's release (about 90 ms of real silence before a frame counts as silent) and
             // the frame itself leave a word's quiet ending in the audio.
             speculate_after: 1,
-            early_after: frames(240)
-                .min(frames(l.trailing_silence_ms).saturating_sub(1))
-                .max(1),
+            early_after: frames(240).min(trailing.saturating_sub(1)).max(1),
             // Whisper's language detection is a full encoder pass: done during the speech, it
             // is not on the path from the end of speech to the answer. The audio then also
             // holds the pre-roll (about 1 s in all), enough to tell English from Korean; when
