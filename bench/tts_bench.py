@@ -69,21 +69,24 @@ ko = [summary(run_sori(KOREAN, "ko")) for _ in range(ROUNDS)]
 
 lines = ["| reply | engine | voice load ms | first audio ms (cold) | first audio ms (warm) | RTF | audio s |", "|---|---|---|---|---|---|---|"]
 med = lambda rs, k: statistics.median(r[k] for r in rs)
+
+
+def ratio_row(name, label, a, b):
+    """A table row of `a`'s medians over `b`'s."""
+    cols = " | ".join(f"{med(a, k) / med(b, k):.2f}×" for k in ("load", "cold_first", "first", "rtf"))
+    return f"| {name} | **{label}** | {cols} | |"
+
+
 for name in TEXTS:
     for engine, _ in ENGINES:
         rs = results[(engine, name)]
         lines.append(f"| {name} | {engine} | {med(rs, 'load'):.0f} | {med(rs, 'cold_first'):.0f} | {med(rs, 'first'):.0f} | "
                      f"{med(rs, 'rtf'):.3f} | {med(rs, 'audio') / 1000:.1f} |")
     py, so = results[("Python Piper", name)], results[("Sori", name)]
-    lines.append(f"| {name} | **Sori / Python** | {med(so, 'load') / med(py, 'load'):.2f}× | {med(so, 'cold_first') / med(py, 'cold_first'):.2f}× | "
-                 f"{med(so, 'first') / med(py, 'first'):.2f}× | {med(so, 'rtf') / med(py, 'rtf'):.2f}× | |")
-    kept = results[("Sori, memory kept between replies", name)]
-    lines.append(f"| {name} | **Sori with memory kept / Python** | {med(kept, 'load') / med(py, 'load'):.2f}× | {med(kept, 'cold_first') / med(py, 'cold_first'):.2f}× | "
-                 f"{med(kept, 'first') / med(py, 'first'):.2f}× | {med(kept, 'rtf') / med(py, 'rtf'):.2f}× | |")
+    lines.append(ratio_row(name, "Sori / Python", so, py))
+    lines.append(ratio_row(name, "Sori with memory kept / Python", results[("Sori, memory kept between replies", name)], py))
     if ("Sori, baseline build", name) in results:
-        bs = results[("Sori, baseline build", name)]
-        lines.append(f"| {name} | **Sori / baseline build** | {med(so, 'load') / med(bs, 'load'):.2f}× | {med(so, 'cold_first') / med(bs, 'cold_first'):.2f}× | "
-                     f"{med(so, 'first') / med(bs, 'first'):.2f}× | {med(so, 'rtf') / med(bs, 'rtf'):.2f}× | |")
+        lines.append(ratio_row(name, "Sori / baseline build", so, results[("Sori, baseline build", name)]))
 lines.append(f"| Korean, 2 sentences | Sori (espeak-ng ko) | – | {med(ko, 'cold_first'):.0f} | {med(ko, 'first'):.0f} | {med(ko, 'rtf'):.3f} | {med(ko, 'audio') / 1000:.1f} |")
 table = "\n".join(lines)
 with open(OUT, "w") as f:
