@@ -517,6 +517,16 @@ fn models(cfg: &config::Config, command: ModelsCommand) -> anyhow::Result<()> {
                 done.len(),
                 dir.display()
             );
+            // Piper voices are cut at their vocoder now rather than when the daemon first
+            // loads them (see `tts::split`).
+            for (path, _) in &done {
+                if path.starts_with("piper/") && path.ends_with(".onnx") {
+                    let voice = dir.join(path);
+                    if sori::tts::split_files::halves(&dir, &voice).is_some() {
+                        eprintln!("{path}: ready to stream within sentences");
+                    }
+                }
+            }
             Ok(())
         }
         ModelsCommand::List => {

@@ -49,9 +49,17 @@ pub fn init(models_dir: &Path) -> Result<&'static ort::environment::Environment,
         if !path.is_file() {
             return Err(format!("missing:{shown}"));
         }
-        ort::init_from(&path)
-            .map_err(|e| e.to_string())?
+        let builder = ort::init_from(&path).map_err(|e| e.to_string())?;
+        // One pool of worker threads for every multi-threaded session (a Piper voice's two
+        // halves run one after the other): each session with its own pool left that pool's
+        // workers spinning on the CPU the next session needed. Made once the library is loaded.
+        let pool = ort::environment::GlobalThreadPoolOptions::default()
+            .with_intra_threads(crate::stt::whisper::default_threads())
+            .and_then(|p| p.with_spin_control(true))
+            .map_err(|e| e.to_string())?;
+        builder
             .with_name("sori")
+            .with_global_thread_pool(pool)
             .build()
             .map_err(|e| e.to_string())
     });
@@ -84,10 +92,10 @@ pub fn session(models_dir: &Path, model: &Path) -> Result<Session, OnnxError> {
     session_with_threads(models_dir, model, 1)
 }
 
-/// A session using `threads` intra-op threads: for models big enough to gain from a second
-/// core, like a Piper voice. With more than one thread the workers spin briefly between
-/// operators (as ONNX Runtime does by default), which cuts a reply's latency; they sleep once
-/// the run is over.
+/// A session for models big enough to gain from more cores, like a Piper voice: with `threads`
+/// above 1 it runs on the process's shared pool (one thread per core, up to 4), whose workers
+/// spin briefly between operators (as ONNX Runtime does by default), which cuts a reply's
+/// latency, and sleep once the run is over; with 1, on the calling thread alone.
 pub fn session_with_threads(
     models_dir: &Path,
     model: &Path,
@@ -104,18 +112,26 @@ pub fn session_with_threads(
             reason: "file not found".into(),
         });
     }
-    let builder = Session::builder(env).map_err(err)?;
-    let mut builder = builder
+    let builder = Session::builder(env)
+        .map_err(err)?
         .with_optimization_level(GraphOptimizationLevel::All)
-        .map_err(|e| err(e.into()))?
-        .with_intra_threads(threads.max(1))
-        .map_err(|e| err(e.into()))?
-        .with_inter_threads(1)
-        .map_err(|e| err(e.into()))?
-        .with_intra_op_spinning(threads > 1)
-        .map_err(|e| err(e.into()))?
-        .with_inter_op_spinning(false)
         .map_err(|e| err(e.into()))?;
+    // More than one thread: the process's shared pool (one thread per core, up to 4).
+    let mut builder = if threads > 1 {
+        builder
+    } else {
+        builder
+            .with_independent_thread_pool()
+            .map_err(|e| err(e.into()))?
+            .with_intra_threads(1)
+            .map_err(|e| err(e.into()))?
+            .with_inter_threads(1)
+            .map_err(|e| err(e.into()))?
+            .with_intra_op_spinning(false)
+            .map_err(|e| err(e.into()))?
+            .with_inter_op_spinning(false)
+            .map_err(|e| err(e.into()))?
+    };
     builder.commit_from_file(model).map_err(err)
 }
 

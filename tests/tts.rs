@@ -259,3 +259,56 @@ fn say_reports_a_bad_voice_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn a_sentence_streams_in_slices_that_join_into_what_the_whole_voice_says() {
+    require_models();
+    let models = repo().join("models");
+    let voice = models.join("piper/en_US-joe-medium.onnx");
+    let halves = sori::tts::split_files::halves(&models, &voice).expect("the voice can be cut");
+    assert!(halves.front.is_file() && halves.decoder.is_file());
+    let mut piper = sori::tts::piper::Piper::load(&models, &voice, 1.0, 2).unwrap();
+    assert!(piper.streams());
+    // Without noise both runs compute the same latent, so they must give the same audio.
+    piper.set_noise(0.0, 0.0);
+    let phonemes = sori::tts::phonemize::phonemize(
+        "It's four thirty-two in the afternoon right now.",
+        "en-us",
+    )
+    .unwrap();
+    let mut slices: Vec<Vec<f32>> = Vec::new();
+    piper
+        .infer(&phonemes, &mut |a| {
+            slices.push(a.to_vec());
+            true
+        })
+        .unwrap();
+    assert!(slices.len() >= 2, "one slice only: {}", slices.len());
+    // The first slice is short, so it is ready long before the sentence is (0.37 s of audio).
+    assert!(slices[0].len() < slices.iter().map(Vec::len).sum::<usize>() / 2);
+
+    let ids = piper.ids(&phonemes);
+    let n = ids.len();
+    let mut whole = sori::onnx::session_with_threads(&models, &voice, 1).unwrap();
+    let out = whole
+        .run(ort::inputs![
+            "input" => ort::value::Tensor::from_array(([1usize, n], ids)).unwrap(),
+            "input_lengths" => ort::value::Tensor::from_array(([1usize], vec![n as i64])).unwrap(),
+            "scales" => ort::value::Tensor::from_array(([3usize], piper.scales().to_vec())).unwrap(),
+        ])
+        .unwrap();
+    let (_, expected) = out[0].try_extract_tensor::<f32>().unwrap();
+    let joined: Vec<f32> = slices.concat();
+    assert_eq!(joined.len(), expected.len());
+    let worst = joined
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let peak = expected.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak > 0.05, "silent output: peak {peak}");
+    assert!(
+        worst < 1e-3,
+        "slices differ from the whole by up to {worst}"
+    );
+}

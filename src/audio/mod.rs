@@ -120,6 +120,30 @@ pub trait AudioSink: Send {
         Ok(true)
     }
 
+    /// Queues `clip` to play right after what was queued before, returning once that has
+    /// played (so at most `clip` is left): clips queued one after another play without a gap,
+    /// as a reply streamed in slices must. False if `stop` cut it short. `drain_until` waits
+    /// for the end. The default plays the clip whole (file sinks have no gaps to avoid).
+    ///
+    /// # Errors
+    /// As `play`.
+    fn queue_until(
+        &mut self,
+        clip: &Clip,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<bool, AudioError> {
+        self.play_until(clip, stop)
+    }
+
+    /// Waits until everything `queue_until` queued has played; false if `stop` cut it short.
+    ///
+    /// # Errors
+    /// As `play`.
+    fn drain_until(&mut self, stop: &std::sync::atomic::AtomicBool) -> Result<bool, AudioError> {
+        let _ = stop;
+        Ok(true)
+    }
+
     fn describe(&self) -> String;
 
     /// The device's music channel, mixed with what `play` plays (none for file/null sinks).

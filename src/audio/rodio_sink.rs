@@ -62,6 +62,8 @@ pub struct RodioSink {
     shared: Arc<Shared>,
     /// What Sori plays; outlives device streams.
     mixer: Mixer,
+    /// The player `queue_until` queues a reply's clips on, and the length of the last one.
+    queue: Option<(rodio::Player, u64)>,
 }
 
 /// Why a clip did not play to its end.
@@ -92,7 +94,11 @@ impl RodioSink {
         });
         attach(&shared, stream, failure);
         tracing::debug!(device = %lock(&shared.name), "playback stream opened");
-        Ok(RodioSink { shared, mixer })
+        Ok(RodioSink {
+            shared,
+            mixer,
+            queue: None,
+        })
     }
 
     fn name(&self) -> String {
@@ -138,6 +144,98 @@ impl RodioSink {
                 ))));
             }
             std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(true)
+    }
+
+    /// Starts a queue with a clip, on a device reopened if need be, and waits until the device
+    /// has played some of it: a stream that fails as it starts (ALSA's pulse plugin does now
+    /// and then, a speaker just replugged) gets the clip again, as `play_until` does.
+    fn start_queue(
+        &mut self,
+        rate: NonZero<u32>,
+        samples: Vec<f32>,
+        ms: u64,
+        stop: &AtomicBool,
+    ) -> Result<bool, AudioError> {
+        let proof = Duration::from_millis((ms / 2).min(200));
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let failed = |e: AudioError| -> Result<(), AudioError> {
+                if tries >= PLAY_TRIES || stop.load(Ordering::Relaxed) {
+                    return Err(e);
+                }
+                tracing::debug!("playing the clip again: {e}");
+                std::thread::sleep(RETRY_PAUSE);
+                Ok(())
+            };
+            if let Err(e) = reopen(&self.shared) {
+                failed(e)?;
+                continue;
+            }
+            let player = rodio::Player::connect_new(&self.mixer);
+            player.append(SamplesBuffer::new(
+                NonZero::<u16>::MIN,
+                rate,
+                samples.clone(),
+            ));
+            let deadline = Instant::now() + Duration::from_millis(ms) + STALL_GRACE;
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    player.stop();
+                    return Ok(false);
+                }
+                if player.empty() || player.get_pos() >= proof {
+                    self.queue = Some((player, ms));
+                    return Ok(true);
+                }
+                if self.stream_failed() {
+                    player.stop();
+                    failed(AudioError::OutputStalled(format!(
+                        "{}: the playback stream failed",
+                        self.name()
+                    )))?;
+                    break;
+                }
+                if Instant::now() > deadline {
+                    player.stop();
+                    self.mark_failed();
+                    return Err(AudioError::OutputStalled(format!(
+                        "{}: a {:.1} s clip was not played within {:.1} s",
+                        self.name(),
+                        ms as f64 / 1000.0,
+                        (ms as f64 / 1000.0) + STALL_GRACE.as_secs_f64()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// Waits until `player` holds at most `left` clips; stops it on a stop, a failed stream or
+    /// the deadline.
+    fn wait(
+        &self,
+        player: &rodio::Player,
+        left: usize,
+        deadline: Instant,
+        stop: &AtomicBool,
+    ) -> Result<bool, AudioError> {
+        while player.len() > left {
+            if stop.load(Ordering::Relaxed) {
+                player.stop();
+                return Ok(false);
+            }
+            if self.stream_failed() || Instant::now() > deadline {
+                player.stop();
+                self.mark_failed();
+                return Err(AudioError::OutputStalled(format!(
+                    "{}: the playback stream stopped mid-reply",
+                    self.name()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
         Ok(true)
     }
@@ -394,6 +492,35 @@ impl AudioSink for RodioSink {
                 Ok(played) => return Ok(played),
             }
         }
+    }
+
+    fn queue_until(&mut self, clip: &Clip, stop: &AtomicBool) -> Result<bool, AudioError> {
+        let rate = NonZero::new(clip.sample_rate)
+            .ok_or_else(|| AudioError::Device("clip with a 0 Hz rate".into()))?;
+        let samples = clip.to_f32();
+        let (player, before_ms) = match self.queue.take() {
+            Some((p, ms)) if !p.empty() && !self.stream_failed() => (p, ms),
+            // Nothing playing (a new reply, or synthesis fell behind): a fresh start.
+            Some(_) | None => return self.start_queue(rate, samples, clip.duration_ms(), stop),
+        };
+        player.append(SamplesBuffer::new(NonZero::<u16>::MIN, rate, samples));
+        // Wait until only this clip is left, so the next is queued before it ends.
+        let deadline = Instant::now() + Duration::from_millis(before_ms) + STALL_GRACE;
+        match self.wait(&player, 1, deadline, stop) {
+            Ok(true) => {
+                self.queue = Some((player, clip.duration_ms()));
+                Ok(true)
+            }
+            other => other,
+        }
+    }
+
+    fn drain_until(&mut self, stop: &AtomicBool) -> Result<bool, AudioError> {
+        let Some((player, ms)) = self.queue.take() else {
+            return Ok(true);
+        };
+        let deadline = Instant::now() + Duration::from_millis(ms) + STALL_GRACE;
+        self.wait(&player, 0, deadline, stop)
     }
 
     fn describe(&self) -> String {

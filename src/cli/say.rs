@@ -57,6 +57,7 @@ pub fn say(cfg: &Config, args: SayArgs) -> anyhow::Result<()> {
     // The device volume applies on the speaker; a WAV file gets the voice at full level.
     let mixer = args.output.is_none().then(|| Mixer::from_config(cfg));
     let synth = Synth::spawn(Box::new(voices) as Box<dyn Tts>);
+    let never = std::sync::atomic::AtomicBool::new(false);
     for _ in 0..args.repeat.max(1) {
         let t0 = Instant::now();
         let (mut first_ms, mut audio_ms, mut sentences) = (None, 0u64, 0);
@@ -68,8 +69,9 @@ pub fn say(cfg: &Config, args: SayArgs) -> anyhow::Result<()> {
             if let Some(m) = &mixer {
                 m.apply_speech_gain(&mut clip.samples);
             }
-            sink.play(&clip)?;
+            sink.queue_until(&clip, &never)?;
         }
+        sink.drain_until(&never)?;
         let total_ms = t0.elapsed().as_secs_f64() * 1000.0;
         if args.json {
             let voice = spec.to_string();

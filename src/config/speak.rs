@@ -18,7 +18,8 @@ pub struct TtsConfig {
     pub voices: BTreeMap<String, String>,
     /// Speaking rate: 1.0 is the voice's own, 1.2 is 20 % faster.
     pub speed: f32,
-    /// ONNX Runtime threads for Piper voices; 0 picks the number of cores (at most 4).
+    /// ONNX Runtime threads for Piper voices: 1 runs them on one thread; 0 (or more) on the
+    /// process's pool of one thread per core (at most 4), shared by every voice.
     pub threads: u32,
     /// Wait this long (100-60000 ms) for a Wyoming TTS server before speaking on the device.
     pub remote_timeout_ms: u32,

@@ -172,7 +172,7 @@ fn ring(
     false
 }
 
-/// Plays one reply sentence by sentence: (cut short, ms played).
+/// Plays one reply as its clips come (sentences, or slices of them): (cut short, ms played).
 fn speak(
     sink: &mut dyn AudioSink,
     synth: &Synth,
@@ -218,14 +218,26 @@ fn speak(
                 return (false, played);
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => return (false, played),
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                return match sink.drain_until(stop) {
+                    Ok(done) => (!done, played),
+                    Err(e) => {
+                        publish(EventKind::Error {
+                            stage: "audio".into(),
+                            message: e.to_string(),
+                        });
+                        (false, played)
+                    }
+                };
+            }
         };
         if first {
             first = false;
             publish(EventKind::TtsStart);
         }
         mixer.apply_speech_gain(&mut clip.samples);
-        match sink.play_until(&clip, stop) {
+        // Queued behind the clip before it: a sentence streamed in slices plays seamlessly.
+        match sink.queue_until(&clip, stop) {
             Ok(true) => played += clip.duration_ms(),
             Ok(false) => return (true, played),
             Err(e) => {

@@ -2,7 +2,8 @@
 //! through ONNX Runtime, phonemes from the espeak-ng program), espeak-ng itself (`espeak`,
 //! every language incl. Korean), and `Voices`, which routes each language to its configured
 //! voice after normalising the text (`normalize`). `stream` splits replies into sentences
-//! and synthesises ahead of playback on its own thread.
+//! and synthesises ahead of playback on its own thread; `split` cuts a Piper voice at its
+//! vocoder so a sentence plays in slices as they are made.
 //!
 //! Licence: espeak-ng is GPL-3.0+, so Sori runs it as a program and never links it; Sori
 //! stays MIT OR Apache-2.0.
@@ -11,6 +12,8 @@ pub mod espeak;
 pub mod normalize;
 pub mod phonemize;
 pub mod piper;
+pub mod split;
+pub mod split_files;
 pub mod stream;
 pub mod voices;
 
@@ -39,6 +42,22 @@ pub trait Tts: Send {
     /// # Errors
     /// The engine is missing or failed.
     fn synthesize(&mut self, text: &str, language: &str) -> Result<Clip, TtsError>;
+
+    /// Speaks `text` into `out` in slices as they are made (a Piper voice starts playing a
+    /// sentence before it has made all of it); stops early when `out` returns false. The
+    /// default hands over the whole clip at once.
+    ///
+    /// # Errors
+    /// As `synthesize`.
+    fn synthesize_into(
+        &mut self,
+        text: &str,
+        language: &str,
+        out: &mut dyn FnMut(Clip) -> bool,
+    ) -> Result<(), TtsError> {
+        out(self.synthesize(text, language)?);
+        Ok(())
+    }
 
     /// `text` will be synthesised next: an engine may start on it now (Piper phonemizes it
     /// while the current piece is being synthesised). Only a hint; the default does nothing.

@@ -8,7 +8,7 @@ use ort::session::{RunOptions, Session};
 use ort::value::Tensor;
 use serde::Deserialize;
 
-use super::{Tts, TtsError, phonemize};
+use super::{Tts, TtsError, phonemize, split_files};
 use crate::audio::{Clip, f32_to_i16};
 use crate::onnx;
 
@@ -50,8 +50,29 @@ impl Default for Inference {
     }
 }
 
+/// How the voice's model runs: whole (one run per piece), or cut at the vocoder (`split`) so
+/// a piece's audio comes out in slices.
+enum Net {
+    Whole(Session),
+    Split {
+        front: Session,
+        decoder: Session,
+        /// The decoder's input (the latent `z`).
+        cut: String,
+    },
+}
+
+/// Frames of `z` (11.6 ms each at 22 kHz) in the first slice of a piece: about 0.37 s of
+/// audio, enough to cover the decoding of the next slice.
+const FIRST_FRAMES: usize = 32;
+/// Frames per later slice: few decoder runs, bounded working memory.
+const BLOCK_FRAMES: usize = 256;
+/// Frames of context either side of a slice. The vocoder sees about ±8 frames; with 10 the
+/// slices join bit-exactly to the whole (measured), 12 leaves a margin.
+const CONTEXT_FRAMES: usize = 12;
+
 pub struct Piper {
-    session: Session,
+    net: Net,
     ids: HashMap<char, Vec<i64>>,
     sample_rate: u32,
     espeak_voice: String,
@@ -60,6 +81,9 @@ pub struct Piper {
     name: String,
     /// Release ONNX Runtime's working memory after the next run (`rest_after_next`).
     rest_after_next: bool,
+    /// The loudest sample the voice has made (after the warm-up at load): sets the gain, so
+    /// a piece can play before its own peak is known.
+    peak: f32,
 }
 
 impl Piper {
@@ -96,19 +120,27 @@ impl Piper {
         // The voice's phonemizer starts now and loads its data while the model does, so the
         // first reply does not wait for it.
         phonemize::prewarm(&cfg.espeak.voice);
-        let session = onnx::session_with_threads(models_dir, model, threads).map_err(|e| {
-            TtsError::Voice {
+        let session = |path: &Path| {
+            onnx::session_with_threads(models_dir, path, threads).map_err(|e| TtsError::Voice {
                 path: model.display().to_string(),
                 reason: e.to_string(),
-            }
-        })?;
+            })
+        };
+        let net = match split_files::halves(models_dir, model) {
+            Some(h) => Net::Split {
+                front: session(&h.front)?,
+                decoder: session(&h.decoder)?,
+                cut: h.cut,
+            },
+            None => Net::Whole(session(model)?),
+        };
         let i = cfg.inference;
         let name = model
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Ok(Piper {
-            session,
+        let mut piper = Piper {
+            net,
             ids,
             sample_rate: cfg.audio.sample_rate,
             espeak_voice: cfg.espeak.voice,
@@ -120,16 +152,37 @@ impl Piper {
             multi_speaker: cfg.num_speakers > 1,
             name,
             rest_after_next: false,
-        })
+            peak: 0.0,
+        };
+        // One sentence now: ONNX Runtime's first run is slow, and it gives the voice's level.
+        piper.rest_after_next = true;
+        piper.synthesize(WARM_UP, "en")?;
+        Ok(piper)
     }
 
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The scales the model is run with: noise, length, noise width.
+    pub fn scales(&self) -> [f32; 3] {
+        self.scales
+    }
+
+    /// Sets the noise scales (0 and 0 make the output deterministic, for tests).
+    pub fn set_noise(&mut self, noise: f32, noise_w: f32) {
+        self.scales[0] = noise;
+        self.scales[2] = noise_w;
+    }
+
+    /// Whether the voice streams slices of a piece (its model could be cut, see `split`).
+    pub fn streams(&self) -> bool {
+        matches!(self.net, Net::Split { .. })
+    }
+
     /// After the next run, ONNX Runtime frees the memory arena's unused blocks: a reply's
-    /// working memory (about 4 MB per word of the longest piece) is not kept between replies.
-    /// Only at the end of a reply: within one, the next piece would allocate it again.
+    /// working memory is not kept between replies. Only at the end of a reply: within one,
+    /// the next piece would allocate it again.
     pub fn rest_after_next(&mut self) {
         self.rest_after_next = true;
     }
@@ -158,11 +211,16 @@ impl Piper {
         out
     }
 
-    /// Audio for a phoneme string, as f32 samples at the voice's rate.
+    /// Audio for a phoneme string, as f32 samples at the voice's rate, handed to `emit` slice
+    /// by slice (one slice for a voice that runs whole); stops early when `emit` says false.
     ///
     /// # Errors
     /// `TtsError::Failed` when inference fails.
-    pub fn infer(&mut self, phonemes: &str) -> Result<Vec<f32>, TtsError> {
+    pub fn infer(
+        &mut self,
+        phonemes: &str,
+        emit: &mut dyn FnMut(&[f32]) -> bool,
+    ) -> Result<(), TtsError> {
         let ids = self.ids(phonemes);
         let name = &self.name;
         let err = |e: ort::Error| TtsError::Failed(format!("piper {name}: {e}"));
@@ -176,47 +234,142 @@ impl Piper {
             opts.set("memory.enable_memory_arena_shrinkage", "cpu:0")
                 .map_err(err)?;
         }
-        let out = if self.multi_speaker {
+        let multi_speaker = self.multi_speaker;
+        let (front, split) = match &mut self.net {
+            Net::Whole(s) => (s, None),
+            Net::Split {
+                front,
+                decoder,
+                cut,
+            } => (front, Some((decoder, cut.as_str()))),
+        };
+        let first = if multi_speaker {
             let sid = Tensor::from_array(([1usize], vec![0i64])).map_err(err)?;
-            self.session.run_with_options(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales, "sid" => sid], &opts)
+            front.run_with_options(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales, "sid" => sid], &opts)
         } else {
-            self.session.run_with_options(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales], &opts)
+            front.run_with_options(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales], &opts)
         }
         .map_err(err)?;
-        let (_, audio) = out[0].try_extract_tensor::<f32>().map_err(err)?;
-        let audio = audio.to_vec();
+        let (shape, out) = first[0].try_extract_tensor::<f32>().map_err(err)?;
+        match split {
+            None => {
+                emit(out);
+            }
+            Some((decoder, cut)) => {
+                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+                let [1, channels, frames] = dims[..] else {
+                    return Err(TtsError::Failed(format!(
+                        "piper {name}: z has shape {dims:?}"
+                    )));
+                };
+                let plain = RunOptions::new().map_err(err)?;
+                let mut start = 0;
+                while start < frames {
+                    let len = if start == 0 {
+                        FIRST_FRAMES
+                    } else {
+                        BLOCK_FRAMES
+                    };
+                    // A short rest is not worth a slice of its own.
+                    let len = if frames - start <= len + len / 2 {
+                        frames - start
+                    } else {
+                        len
+                    };
+                    let lo = start.saturating_sub(CONTEXT_FRAMES);
+                    let hi = (start + len + CONTEXT_FRAMES).min(frames);
+                    let mut z = Vec::with_capacity(channels * (hi - lo));
+                    for c in 0..channels {
+                        z.extend_from_slice(&out[c * frames + lo..c * frames + hi]);
+                    }
+                    let z = Tensor::from_array(([1usize, channels, hi - lo], z)).map_err(err)?;
+                    let last = start + len == frames;
+                    let run_opts = if last && rest { &opts } else { &plain };
+                    let audio = decoder
+                        .run_with_options(ort::inputs![cut => z], run_opts)
+                        .map_err(err)?;
+                    let (_, audio) = audio[0].try_extract_tensor::<f32>().map_err(err)?;
+                    let hop = audio.len() / (hi - lo);
+                    let from = (start - lo) * hop;
+                    if !emit(&audio[from..from + len * hop]) {
+                        break;
+                    }
+                    start += len;
+                }
+            }
+        }
         if rest {
-            drop(out);
+            drop(first);
             crate::memory::give_back();
         }
-        Ok(audio)
+        Ok(())
     }
-}
 
-impl Tts for Piper {
-    fn synthesize(&mut self, text: &str, _language: &str) -> Result<Clip, TtsError> {
+    /// Speaks `text` (already normalised) slice by slice into `out` (see `infer`).
+    ///
+    /// # Errors
+    /// Phonemizing or inference failed.
+    pub fn synthesize_into(
+        &mut self,
+        text: &str,
+        out: &mut dyn FnMut(Clip) -> bool,
+    ) -> Result<(), TtsError> {
         let started = std::time::Instant::now();
         let phonemes = phonemize::phonemize(text, &self.espeak_voice)?;
         let phonemized = started.elapsed();
         if phonemes.trim().is_empty() {
-            return Ok(Clip {
-                sample_rate: self.sample_rate,
-                samples: Vec::new(),
-            });
+            return Ok(());
         }
-        let audio = self.infer(&phonemes)?;
+        let rate = self.sample_rate;
+        let mut peak = self.peak;
+        let mut gain = None;
+        let mut first_ms = None;
+        self.infer(&phonemes, &mut |audio| {
+            let loudest = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            // Piper's output level varies by voice and sentence; normalise quiet output up
+            // like Piper does, never more than 10×. The gain is set on the piece's first slice
+            // from the loudest the voice has been, so slices and pieces play at one level.
+            let g = *gain.get_or_insert_with(|| 0.95 / peak.max(loudest).max(0.095));
+            peak = peak.max(loudest);
+            first_ms.get_or_insert_with(|| started.elapsed().as_secs_f32() * 1000.0);
+            out(Clip {
+                sample_rate: rate,
+                samples: audio.iter().map(|x| f32_to_i16(x * g)).collect(),
+            })
+        })?;
+        self.peak = peak;
         tracing::debug!(
             phonemize_ms = phonemized.as_secs_f32() * 1000.0,
-            infer_ms = (started.elapsed() - phonemized).as_secs_f32() * 1000.0,
+            first_audio_ms = first_ms.unwrap_or(0.0),
+            total_ms = started.elapsed().as_secs_f32() * 1000.0,
             "piper"
         );
-        // Piper's output peaks vary by voice; normalise quiet output up like Piper does, never
-        // amplifying more than 10×, so replies are equally loud.
-        let peak = audio.iter().fold(0.01f32, |m, x| m.max(x.abs()));
-        let gain = 0.95 / peak;
-        Ok(Clip {
+        Ok(())
+    }
+}
+
+/// Said once at load (see `Piper::load`).
+const WARM_UP: &str = "Okay, it's twelve o'clock.";
+
+impl Tts for Piper {
+    fn synthesize(&mut self, text: &str, _language: &str) -> Result<Clip, TtsError> {
+        let mut whole = Clip {
             sample_rate: self.sample_rate,
-            samples: audio.iter().map(|x| f32_to_i16(x * gain)).collect(),
-        })
+            samples: Vec::new(),
+        };
+        self.synthesize_into(text, &mut |c| {
+            whole.samples.extend_from_slice(&c.samples);
+            true
+        })?;
+        Ok(whole)
+    }
+
+    fn synthesize_into(
+        &mut self,
+        text: &str,
+        _language: &str,
+        out: &mut dyn FnMut(Clip) -> bool,
+    ) -> Result<(), TtsError> {
+        Piper::synthesize_into(self, text, out)
     }
 }

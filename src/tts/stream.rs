@@ -1,7 +1,7 @@
 //! Streaming synthesis: a reply is split into sentences and a synthesis thread works ahead of
-//! playback, so the first sentence plays while the rest are made. The channel holds one
-//! finished sentence: synthesis stays at most one sentence ahead, and dropping the receiver
-//! (a stop) ends the job after the sentence in progress.
+//! playback, so the first sentence plays while the rest are made (and a Piper voice hands
+//! over each sentence in slices). The channel holds one finished clip: synthesis stays at most
+//! one clip ahead, and dropping the receiver (a stop) ends the job after the slice in progress.
 
 use std::sync::mpsc;
 
@@ -155,10 +155,18 @@ impl Synth {
                         if i + 1 == pieces.len() {
                             tts.rest_after_next(lang);
                         }
-                        let piece = tts.synthesize(sentence, lang);
-                        let failed = piece.is_err();
-                        // The listener hung up (stopped): drop the rest of this reply.
-                        if job.out.send(piece).is_err() || failed {
+                        // Slices of the piece go out as they are made. The listener hung up
+                        // (stopped): drop the rest of this reply.
+                        let mut listening = true;
+                        let made = tts.synthesize_into(sentence, lang, &mut |clip| {
+                            listening = job.out.send(Ok(clip)).is_ok();
+                            listening
+                        });
+                        if let Err(e) = made {
+                            let _ = job.out.send(Err(e));
+                            break;
+                        }
+                        if !listening {
                             break;
                         }
                     }
@@ -171,7 +179,8 @@ impl Synth {
         }
     }
 
-    /// Streams `text` piece by piece (see `pieces`). The receiver yields one clip per piece in
+    /// Streams `text` piece by piece (see `pieces`). The receiver yields the clips (a piece, or
+    /// a slice of one from a Piper voice) in
     /// order and ends after the last (or after the first error).
     pub fn speak(&self, text: &str, language: &str) -> mpsc::Receiver<Piece> {
         let (out, rx) = mpsc::sync_channel(1);

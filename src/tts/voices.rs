@@ -266,6 +266,23 @@ impl Tts for Voices {
         self.speak_with(spec, &text, language)
     }
 
+    fn synthesize_into(
+        &mut self,
+        text: &str,
+        language: &str,
+        out: &mut dyn FnMut(Clip) -> bool,
+    ) -> Result<(), TtsError> {
+        let text = normalize(text, language);
+        let spec = self.spec(language);
+        if let VoiceSpec::Piper(path) = &spec
+            && let Ok(p) = self.piper_voice(path)
+        {
+            return p.synthesize_into(&text, out);
+        }
+        out(self.speak_with(spec, &text, language)?);
+        Ok(())
+    }
+
     fn prepare(&mut self, text: &str, language: &str) {
         if let VoiceSpec::Piper(path) = self.spec(language)
             && let Some(p) = self.piper.get(&path)

@@ -1,0 +1,112 @@
+//! Where a Piper voice's two halves (see `split`) live: made once from the voice and kept in
+//! the models directory (`piper/.split/NAME-SIZE-MTIME/`), so loading a voice reads them like
+//! any model. A voice that cannot be cut is remembered too, and runs whole.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use super::split::{Model, Part, SplitError};
+
+/// A voice cut in two: its front and decoder models, and the tensor between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Halves {
+    pub front: PathBuf,
+    pub decoder: PathBuf,
+    pub cut: String,
+}
+
+/// The halves of the voice `model`, made now if they are not there yet. `None` when the voice
+/// cannot be cut or they cannot be kept (a read-only models directory): it then runs whole,
+/// as before, only without streaming within a sentence.
+pub fn halves(models_dir: &Path, model: &Path) -> Option<Halves> {
+    let meta = std::fs::metadata(model).ok()?;
+    let stem = model.file_stem()?.to_string_lossy().into_owned();
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let root = models_dir.join("piper").join(".split");
+    let dir = root.join(format!("{stem}-{}-{mtime}", meta.len()));
+    let found = |dir: &Path| {
+        let cut = std::fs::read_to_string(dir.join("cut")).ok()?;
+        let h = Halves {
+            front: dir.join("front.onnx"),
+            decoder: dir.join("decoder.onnx"),
+            cut: cut.trim().to_string(),
+        };
+        (h.front.is_file() && h.decoder.is_file()).then_some(h)
+    };
+    if let Some(h) = found(&dir) {
+        return Some(h);
+    }
+    if dir.join("unsupported").is_file() {
+        return None;
+    }
+    tracing::info!(voice = %stem, "preparing the voice to stream within sentences (once)");
+    match make(model, &dir) {
+        Ok(h) => {
+            forget_older(&root, &stem, &dir);
+            Some(h)
+        }
+        Err(SplitError::Unsupported(reason)) => {
+            tracing::info!(voice = %stem, "the voice runs whole: {reason}");
+            let _ = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join("unsupported"), reason));
+            None
+        }
+        Err(e) => {
+            tracing::warn!(voice = %stem, dir = %dir.display(), "the voice runs whole: {e}");
+            None
+        }
+    }
+}
+
+fn make(model: &Path, dir: &Path) -> Result<Halves, SplitError> {
+    let bytes = std::fs::read(model)?;
+    let m = Model::parse(&bytes)?;
+    std::fs::create_dir_all(dir)?;
+    let write = |part: Part, name: &str| -> Result<PathBuf, SplitError> {
+        let path = dir.join(name);
+        // Unique per process, so two loading at once do not write into one file.
+        let tmp = dir.join(format!("{name}.{}.partial", std::process::id()));
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let written = m
+            .write(part, &mut w)
+            .and_then(|()| Ok(std::io::Write::flush(&mut w)?));
+        drop(w);
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    };
+    let front = write(Part::Front, "front.onnx")?;
+    let decoder = write(Part::Decoder, "decoder.onnx")?;
+    // Written last: its presence says both halves are complete.
+    std::fs::write(dir.join("cut"), &m.cut)?;
+    Ok(Halves {
+        front,
+        decoder,
+        cut: m.cut.clone(),
+    })
+}
+
+/// Removes halves made from an earlier file of the same voice.
+fn forget_older(root: &Path, stem: &str, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let same_voice = name
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| rest.split('-').count() == 2);
+        if same_voice && p != keep {
+            let _ = std::fs::remove_dir_all(&p);
+        }
+    }
+}
