@@ -162,14 +162,7 @@ impl RodioSink {
         let mut tries = 0;
         loop {
             tries += 1;
-            let failed = |e: AudioError| -> Result<(), AudioError> {
-                if tries >= PLAY_TRIES || stop.load(Ordering::Relaxed) {
-                    return Err(e);
-                }
-                tracing::debug!("playing the clip again: {e}");
-                std::thread::sleep(RETRY_PAUSE);
-                Ok(())
-            };
+            let failed = |e| again_or(e, tries, stop);
             if let Err(e) = reopen(&self.shared) {
                 failed(e)?;
                 continue;
@@ -252,6 +245,17 @@ impl RodioSink {
             s.failed.store(true, Ordering::Relaxed);
         }
     }
+}
+
+/// After `tries` attempts at a clip that failed with `e`: Ok (after a pause) to try again, or
+/// the error once the tries are used up or a stop came.
+fn again_or(e: AudioError, tries: u32, stop: &AtomicBool) -> Result<(), AudioError> {
+    if tries >= PLAY_TRIES || stop.load(Ordering::Relaxed) {
+        return Err(e);
+    }
+    tracing::debug!("playing the clip again: {e}");
+    std::thread::sleep(RETRY_PAUSE);
+    Ok(())
 }
 
 /// Makes sure a working device stream pulls from the mixer, opening the device again if its
@@ -474,14 +478,7 @@ impl AudioSink for RodioSink {
             tries += 1;
             // A stream that fails as it starts (ALSA's pulse plugin does now and then) or a
             // speaker just replugged gets another go before the clip counts as lost.
-            let retry = |e: AudioError| -> Result<(), AudioError> {
-                if tries >= PLAY_TRIES || stop.load(Ordering::Relaxed) {
-                    return Err(e);
-                }
-                tracing::debug!("playing the clip again: {e}");
-                std::thread::sleep(RETRY_PAUSE);
-                Ok(())
-            };
+            let retry = |e| again_or(e, tries, stop);
             if let Err(e) = reopen(&self.shared) {
                 retry(e)?;
                 continue;
