@@ -59,6 +59,13 @@ pub trait Tts: Send {
         Ok(())
     }
 
+    /// Whether the voice for `language` streams a sentence in slices (`synthesize_into`), so
+    /// replies need not be cut into short pieces to start soon. Default: no.
+    fn streams(&self, language: &str) -> bool {
+        let _ = language;
+        false
+    }
+
     /// `text` will be synthesised next: an engine may start on it now (Piper phonemizes it
     /// while the current piece is being synthesised). Only a hint; the default does nothing.
     fn prepare(&mut self, text: &str, language: &str) {

@@ -364,6 +364,10 @@ impl Tts for Piper {
         Ok(whole)
     }
 
+    fn streams(&self, _language: &str) -> bool {
+        Piper::streams(self)
+    }
+
     fn synthesize_into(
         &mut self,
         text: &str,

@@ -43,11 +43,14 @@ fn push_sentence(out: &mut Vec<String>, cur: &mut String) {
 
 /// The pieces a reply is synthesised in: its sentences, with the first split after its first
 /// clause ("Sure, I've set a timer for five minutes." → "Sure," + the rest) when the rest has
-/// two words or more. A short first piece plays sooner (measured: "Sure," is ready in 60 ms,
-/// the whole sentence in 200 ms) and the rest is made while it plays.
-pub fn pieces(text: &str) -> Vec<String> {
+/// two words or more and the voice does not stream within a sentence (`streams`). A short
+/// first piece plays sooner (measured: "Sure," is ready in 60 ms, the whole sentence in
+/// 200 ms) and the rest is made while it plays; a voice that streams gets there without the
+/// break in the sentence and the second run.
+pub fn pieces(text: &str, streams: bool) -> Vec<String> {
     let mut out = sentences(text);
-    if let Some(first) = out.first().cloned()
+    if !streams
+        && let Some(first) = out.first().cloned()
         && let Some((head, tail)) = split_first_clause(&first)
     {
         out.splice(0..1, [head, tail]);
@@ -140,7 +143,7 @@ impl Synth {
             .name("sori-tts".into())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
-                    let pieces = pieces(&job.text);
+                    let pieces = pieces(&job.text, tts.streams(&job.language));
                     let prepare = |tts: &mut Box<dyn Tts>, i: usize| {
                         if let Some(p) = pieces.get(i) {
                             tts.prepare(p, piece_language(p, &job.language));
@@ -214,11 +217,11 @@ mod tests {
     #[test]
     fn the_first_clause_goes_first() {
         assert_eq!(
-            pieces("Okay then, timer set for five minutes. Bye."),
+            pieces("Okay then, timer set for five minutes. Bye.", false),
             vec!["Okay then,", "timer set for five minutes.", "Bye."]
         );
         assert_eq!(
-            pieces("Sure, I set a timer."),
+            pieces("Sure, I set a timer.", false),
             vec!["Sure,", "I set a timer."]
         );
         // A long sentence goes in runs of clauses of up to 12 words.
@@ -226,7 +229,8 @@ mod tests {
             pieces(
                 "Right now I can tell you the time and the date, set timers, set alarms, \
                  tell you the weather, play music and change the volume, send messages and \
-                 repeat after you."
+                 repeat after you.",
+                false
             ),
             vec![
                 "Right now I can tell you the time and the date,",
@@ -234,11 +238,16 @@ mod tests {
                 "play music and change the volume, send messages and repeat after you."
             ]
         );
-        // A one-word tail is not worth a piece of its own.
-        assert_eq!(pieces("Sure, done."), vec!["Sure, done."]);
-        assert_eq!(pieces("네, 알겠어요."), vec!["네, 알겠어요."]);
+        // A voice that streams within a sentence keeps the sentence whole.
         assert_eq!(
-            pieces("It is 3.5 degrees, sunny."),
+            pieces("Sure, I set a timer. Bye.", true),
+            vec!["Sure, I set a timer.", "Bye."]
+        );
+        // A one-word tail is not worth a piece of its own.
+        assert_eq!(pieces("Sure, done.", false), vec!["Sure, done."]);
+        assert_eq!(pieces("네, 알겠어요.", false), vec!["네, 알겠어요."]);
+        assert_eq!(
+            pieces("It is 3.5 degrees, sunny.", false),
             vec!["It is 3.5 degrees, sunny."]
         );
     }

@@ -283,6 +283,11 @@ impl Tts for Voices {
         Ok(())
     }
 
+    fn streams(&self, language: &str) -> bool {
+        matches!(self.spec(language), VoiceSpec::Piper(path)
+            if self.piper.get(&path).is_some_and(Piper::streams))
+    }
+
     fn prepare(&mut self, text: &str, language: &str) {
         if let VoiceSpec::Piper(path) = self.spec(language)
             && let Some(p) = self.piper.get(&path)
