@@ -124,6 +124,7 @@ fn float_value_info(name: &str) -> Vec<u8> {
 
 struct Node<'a> {
     raw: &'a [u8],
+    name: &'a str,
     inputs: Vec<&'a str>,
     outputs: Vec<&'a str>,
 }
@@ -175,6 +176,7 @@ impl<'a> Model<'a> {
                     }
                     nodes.push(Node {
                         raw: f.body,
+                        name: strings(&nf, 3).first().copied().unwrap_or(""),
                         inputs: strings(&nf, 1),
                         outputs: strings(&nf, 2),
                     });
@@ -197,16 +199,10 @@ impl<'a> Model<'a> {
         };
         let inputs = names(11)?;
         let outputs = names(12)?;
-        let cut = graph_fields
+        let cut = nodes
             .iter()
-            .filter(|f| f.num == 1)
-            .zip(&nodes)
-            .find(|(f, _)| {
-                fields(f.body)
-                    .map(|nf| strings(&nf, 3).first() == Some(&DECODER_FIRST_NODE))
-                    .unwrap_or(false)
-            })
-            .and_then(|(_, n)| n.inputs.first())
+            .find(|n| n.name == DECODER_FIRST_NODE)
+            .and_then(|n| n.inputs.first())
             .ok_or_else(|| SplitError::Unsupported(format!("no `{DECODER_FIRST_NODE}` node")))?
             .to_string();
         let model = Model {
@@ -274,7 +270,6 @@ impl<'a> Model<'a> {
         let (idx, _) = self.needed(part);
         let mut used: HashSet<&str> = HashSet::new();
         let mut graph: Vec<&[u8]> = Vec::new();
-        let mut owned: Vec<Vec<u8>> = Vec::new();
         for &i in &idx {
             used.extend(self.nodes[i].inputs.iter().copied());
         }
@@ -304,7 +299,6 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        owned.extend(io);
         for f in &self.graph_fields {
             match f.num {
                 // Nodes, initializers, inputs and outputs are chosen above; value_info (13) only
@@ -331,7 +325,7 @@ impl<'a> Model<'a> {
             .sum::<usize>()
             + graph.iter().map(|g| g.len()).sum::<usize>()
             + inits.iter().map(|g| g.len()).sum::<usize>()
-            + owned.iter().map(Vec::len).sum::<usize>();
+            + io.iter().map(Vec::len).sum::<usize>();
         for f in &self.model_fields {
             if f.num == 7 {
                 w.write_all(&header(7, graph_len))?;
@@ -345,7 +339,7 @@ impl<'a> Model<'a> {
                 for g in &inits {
                     w.write_all(g)?;
                 }
-                for o in &owned {
+                for o in &io {
                     w.write_all(o)?;
                 }
             } else {
