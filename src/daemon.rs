@@ -100,9 +100,13 @@ pub async fn run(
     let wake = crate::wake::load_engine(cfg)?;
     let vad = crate::vad::SileroVad::load(&models)?;
     let cfg2 = cfg.clone();
-    let stt = tokio::task::spawn_blocking(move || crate::load_stt_engine(&cfg2))
+    let mut stt = tokio::task::spawn_blocking(move || crate::load_stt_engine(&cfg2))
         .await
         .map_err(|e| DaemonError::Input(e.to_string()))??;
+    // Whisper's warm-up left its working memory allocated; free it before the voice loads and
+    // warms up, or the two add up to the daemon's highest memory of all (the wake word
+    // re-creates it while the command is being spoken).
+    stt.rest();
     let mut voices =
         crate::tts::Voices::from_config(cfg).map_err(|e| DaemonError::Input(e.to_string()))?;
     // Loaded now so the first reply does not wait for its voice; a voice that cannot load has
