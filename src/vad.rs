@@ -21,6 +21,8 @@ pub trait Vad: Send {
     /// # Errors
     /// The model failed to run.
     fn process(&mut self, samples: &[i16]) -> Result<f32, OnnxError>;
+    /// The probability of the latest window alone (`process` gives the highest of its windows).
+    fn tail(&self) -> f32;
     /// Forgets all history (between runs).
     fn reset(&mut self);
 }
@@ -87,6 +89,10 @@ impl Vad for SileroVad {
         }
         self.pending.drain(..used);
         Ok(best.unwrap_or(self.last))
+    }
+
+    fn tail(&self) -> f32 {
+        self.last
     }
 
     fn reset(&mut self) {

@@ -311,10 +311,12 @@ pub async fn run(
                     speculative,
                 } => {
                     tracing::debug!(run, speculative, ms = audio.len() / 16, "transcribing");
+                    let number = if speculative { stt_abort.issue() } else { 0 };
                     let _ = stt_tx.send(SttJob::Command {
                         run,
                         audio,
                         speculative,
+                        number,
                     });
                 }
                 Effect::DropSpeculation { run } => stt_abort.stale(run),
@@ -563,6 +565,7 @@ fn listen(
         let frame = Frame {
             samples: samples.clone(),
             vad: prob,
+            vad_tail: if prob > 0.0 { vad.tail() } else { 0.0 },
             wake: detection,
             playing: gated,
         };

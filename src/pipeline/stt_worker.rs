@@ -2,7 +2,7 @@
 //! word checks, overheard stop phrases) off the async runtime and sends results back.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
 use tokio::sync::mpsc;
@@ -23,6 +23,8 @@ pub(super) enum SttJob {
         run: u64,
         audio: Vec<i16>,
         speculative: bool,
+        /// A speculation's number (`Abort::issue`), to skip it once it is stale.
+        number: u64,
     },
     StopCheck {
         run: u64,
@@ -41,21 +43,37 @@ pub(super) enum SttJob {
 
 /// Stops a speculative transcription that more speech made stale, so whisper frees the CPU
 /// for the next one at once. The lock makes sure only the speculation it names is stopped,
-/// never a job that started after it.
+/// never a job that started after it. A stale speculation still waiting in the queue (behind
+/// the language identification, say) is skipped when its turn comes.
 #[derive(Default)]
 pub(super) struct Abort {
     /// The run whose speculation is being transcribed now.
     running: Mutex<Option<u64>>,
     flag: Arc<AtomicBool>,
+    /// Speculations sent to the worker, and how many of them (the first ones) are stale.
+    issued: AtomicU64,
+    dropped: AtomicU64,
 }
 
 impl Abort {
-    /// The state machine dropped `run`'s speculation.
+    /// Numbers a new speculation.
+    pub(super) fn issue(&self) -> u64 {
+        self.issued.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The state machine dropped `run`'s speculation: at most one is live at a time, so every
+    /// speculation issued so far is stale.
     pub(super) fn stale(&self, run: u64) {
+        self.dropped
+            .store(self.issued.load(Ordering::Relaxed), Ordering::Relaxed);
         let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         if *running == Some(run) {
             self.flag.store(true, Ordering::Relaxed);
         }
+    }
+
+    fn is_stale(&self, number: u64) -> bool {
+        number <= self.dropped.load(Ordering::Relaxed)
     }
 
     /// Shutting down: whatever whisper is doing stops.
@@ -63,10 +81,13 @@ impl Abort {
         self.flag.store(true, Ordering::Relaxed);
     }
 
-    fn start(&self, speculation_of: Option<u64>) {
+    /// A job starts: `speculation` is its run and number if it is one (stopped at once if it
+    /// went stale since it was taken from the queue).
+    fn start(&self, speculation: Option<(u64, u64)>) {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        *running = speculation_of;
-        self.flag.store(false, Ordering::Relaxed);
+        *running = speculation.map(|(run, _)| run);
+        let stale = speculation.is_some_and(|(_, number)| self.is_stale(number));
+        self.flag.store(stale, Ordering::Relaxed);
     }
 
     /// Ends a job; true if it was stopped.
@@ -114,9 +135,11 @@ pub(super) fn spawn_stt(
                 if let SttJob::Command {
                     run,
                     speculative: true,
+                    number,
                     ..
                 } = &job
-                    && queue.iter().any(|j| matches!(j, SttJob::Command { .. }))
+                    && (abort.is_stale(*number)
+                        || queue.iter().any(|j| matches!(j, SttJob::Command { .. })))
                 {
                     tracing::debug!(run, "stale speculative transcription skipped");
                     continue;
@@ -149,6 +172,7 @@ pub(super) fn spawn_stt(
                         run,
                         audio,
                         speculative,
+                        number,
                     } => {
                         save_for_debugging(run, speculative, &audio);
                         let started = std::time::Instant::now();
@@ -167,7 +191,7 @@ pub(super) fn spawn_stt(
                                 l
                             }),
                         };
-                        abort.start(speculative.then_some(run));
+                        abort.start(speculative.then_some((run, number)));
                         let result = stt
                             .transcribe_in(&pcm, lang.as_deref())
                             .map(|mut t| {
@@ -199,7 +223,10 @@ pub(super) fn spawn_stt(
                             return;
                         }
                     }
-                    // Sent once per run, during its speech, so before any of its transcriptions.
+                    // Sent once per run, during its speech; a speculation taken at an early pause
+                    // may have identified the language already.
+                    SttJob::Identify { run, .. }
+                        if known.as_ref().is_some_and(|(r, _)| *r == run) => {}
                     SttJob::Identify { run, audio } => {
                         let among = handler.lock().map(|h| h.languages()).unwrap_or_default();
                         let pcm = crate::audio::i16_to_f32(&audio);
@@ -260,5 +287,43 @@ fn save_for_debugging(run: u64, speculative: bool, audio: &[i16]) {
         if let Err(e) = crate::audio::wav::write_clip(&path, &clip) {
             tracing::warn!("SORI_SAVE_AUDIO: {}: {e}", path.display());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Abort;
+
+    #[test]
+    fn a_speculation_dropped_while_queued_is_stopped_when_it_starts() {
+        let abort = Abort::default();
+        let first = abort.issue();
+        // Dropped before the worker took it (it was busy identifying the language).
+        abort.stale(1);
+        abort.start(Some((1, first)));
+        assert!(abort.finish(), "the stale speculation ran");
+        // The next speculation, and jobs that are not speculations, run.
+        let second = abort.issue();
+        abort.start(Some((1, second)));
+        assert!(!abort.finish());
+        abort.start(None);
+        assert!(!abort.finish());
+    }
+
+    #[test]
+    fn only_the_running_speculation_of_the_dropped_run_is_stopped() {
+        let abort = Abort::default();
+        let first = abort.issue();
+        abort.start(Some((1, first)));
+        abort.stale(2);
+        assert!(
+            abort.is_stale(first),
+            "every speculation issued so far is stale"
+        );
+        assert!(!abort.finish(), "another run's drop stopped run 1's job");
+        let second = abort.issue();
+        abort.start(Some((1, second)));
+        abort.stale(1);
+        assert!(abort.finish());
     }
 }

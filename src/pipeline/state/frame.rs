@@ -81,6 +81,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                 m.settings.vad_on
             };
             let is_speech = f.vad >= threshold && !f.playing;
+            let ends_inside = is_speech && f.vad_tail < m.settings.vad_off;
             if !armed && !started {
                 if !is_speech {
                     // The wake phrase ended: the next speech is the command.
@@ -104,7 +105,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                         silence,
                         started,
                         speculation,
-                        true,
+                        (true, false),
                         fx,
                     )
                 } else {
@@ -137,7 +138,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                     silence,
                     started,
                     speculation,
-                    is_speech,
+                    (is_speech, ends_inside),
                     fx,
                 )
             }
@@ -161,7 +162,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                     kind: EventKind::RunStart { follow_up: true },
                 });
                 let audio = take_pre_roll(m);
-                listen(m, run2, audio, 1, 0, 0, false, None, true, fx)
+                listen(m, run2, audio, 1, 0, 0, false, None, (true, false), fx)
             } else if left <= 1 {
                 end_run(m, run, "answered", fx);
                 State::Idle
@@ -251,7 +252,7 @@ fn listen(
     mut silence: usize,
     mut started: bool,
     mut speculation: Option<Speculation>,
-    is_speech: bool,
+    (is_speech, ends_inside): (bool, bool),
     fx: &mut Vec<Effect>,
 ) -> State {
     let s = &m.settings;
@@ -331,7 +332,13 @@ fn listen(
         // A complete command transcribed while the pause was still short: answer now.
         speech_end(run, speech_ms, "early", fx);
         return stt_done(m, run, t.clone(), fx);
-    } else if silence == s.speculate_after && speech >= s.min_speech.max(1) {
+    } else if speculation.is_none()
+        && speech >= s.min_speech.max(1)
+        && (silence == s.speculate_after || (s.speculate_after == 1 && ends_inside))
+    {
+        // Whisper is the slowest stage: it starts as soon as the speaker may have finished,
+        // which the frame's last VAD window often tells a frame (80 ms) before a whole silent
+        // frame does; more speech makes the speculation stale and stops it.
         fx.push(Effect::Transcribe {
             run,
             audio: audio.clone(),

@@ -90,6 +90,9 @@ pub struct Frame {
     pub samples: Vec<i16>,
     /// Voice activity: the VAD's speech probability, 0-1.
     pub vad: f32,
+    /// The probability of the frame's last VAD window (`vad` is the frame's highest): below
+    /// `vad_off` in a speech frame, the speaker has probably stopped inside the frame.
+    pub vad_tail: f32,
     pub wake: Option<Detection>,
     /// Sori was playing a sound (earcon) during this frame: its own sound is neither a wake
     /// word nor the start of a command.

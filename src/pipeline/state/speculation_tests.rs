@@ -165,3 +165,77 @@ fn a_fixed_language_is_not_identified() {
     let (_, fx) = feed(Machine::new(s, false), script);
     assert!(identified(&fx).is_empty(), "{fx:?}");
 }
+
+/// A speech frame whose last VAD window is already silent: the speaker stopped inside it.
+fn speech_ending_inside() -> Input {
+    let Input::Frame(mut f) = speech() else {
+        unreachable!()
+    };
+    f.vad_tail = 0.02;
+    Input::Frame(f)
+}
+
+fn speculations(fx: &[Effect]) -> Vec<usize> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Transcribe {
+                audio,
+                speculative: true,
+                ..
+            } => Some(audio.len()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn speech_that_ends_inside_a_frame_is_transcribed_from_that_frame_on() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    let (m, _) = feed(Machine::new(s.clone(), false), script);
+    // The frame still counts as speech (its highest window is), but the speculation starts
+    // with it, covering it whole, a frame before the first silent one would.
+    let (m, fx) = feed(m, [speech_ending_inside()]);
+    let first = speculations(&fx);
+    assert_eq!(first.len(), 1, "{fx:?}");
+    assert_eq!(first[0] % FRAME, 0);
+    // The silent frames that follow do not start a second one.
+    let (m, fx) = feed(m, n(silence(), s.early_after));
+    assert!(speculations(&fx).is_empty(), "{fx:?}");
+    let (m, fx) = feed(
+        m,
+        [speculated("what time is it", first[0] as u64 / 16, true)],
+    );
+    assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
+    assert!(matches!(m.state, State::Handling { run: 1 }));
+}
+
+#[test]
+fn a_dip_inside_speech_starts_a_speculation_that_more_speech_stops() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), 10));
+    script.push(speech_ending_inside());
+    script.extend(n(speech(), 3));
+    script.extend(n(silence(), s.speculate_after));
+    let (_, fx) = feed(Machine::new(s.clone(), false), script);
+    assert_eq!(speculations(&fx).len(), 2, "{fx:?}");
+    assert_eq!(
+        fx.iter()
+            .filter(|e| matches!(e, Effect::DropSpeculation { run: 1 }))
+            .count(),
+        1,
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn too_little_speech_is_not_transcribed_early_however_it_ends() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(speech(), s.min_speech.max(1).saturating_sub(2)));
+    script.push(speech_ending_inside());
+    let (_, fx) = feed(Machine::new(s.clone(), false), script);
+    assert!(speculations(&fx).is_empty(), "{fx:?}");
+}

@@ -13,6 +13,7 @@ pub(super) fn frame(speech: bool, wake: bool) -> Input {
     Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: if speech { 0.9 } else { 0.02 },
+        vad_tail: if speech { 0.9 } else { 0.02 },
         wake: wake.then(|| Detection {
             name: "hey_jarvis".into(),
             score: 0.9,
@@ -34,6 +35,7 @@ pub(super) fn weak_wake() -> Input {
     Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: 0.02,
+        vad_tail: 0.02,
         wake: Some(Detection {
             name: "hey_jarvis".into(),
             score: 0.55,
@@ -307,6 +309,7 @@ fn a_confident_wake_word_interrupts_the_reply_and_starts_a_new_run() {
     let strong = Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: 0.9,
+        vad_tail: 0.9,
         wake: Some(Detection {
             name: "hey_jarvis".into(),
             score: 0.98,
@@ -344,6 +347,7 @@ fn a_reply_that_says_the_wake_word_does_not_interrupt_itself() {
     let strong = Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: 0.9,
+        vad_tail: 0.9,
         wake: Some(Detection {
             name: "hey_jarvis".into(),
             score: 0.99,
@@ -393,6 +397,7 @@ fn wake_words_heard_while_sori_plays_a_sound_are_gated() {
     let playing = Input::Frame(Frame {
         samples: vec![0; FRAME],
         vad: 0.9,
+        vad_tail: 0.9,
         wake: Some(Detection {
             name: "hey_jarvis".into(),
             score: 0.9,
@@ -558,6 +563,7 @@ fn quiet_word_endings_keep_the_command_going() {
         Input::Frame(Frame {
             samples: vec![0; FRAME],
             vad: 0.4,
+            vad_tail: 0.4,
             wake: None,
             playing: false,
         })
