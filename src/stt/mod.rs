@@ -189,14 +189,38 @@ pub fn collapse_repeats(text: &str) -> Option<&str> {
             .filter(|w| !w.is_empty())
             .collect()
     };
-    let first = *sentences.first()?;
-    let once = words(first);
-    if once.len() < 2 || (sentences.len() < 2 && tail.is_empty()) {
-        return None;
+    let by_sentence = sentences.first().and_then(|&first| {
+        let once = words(first);
+        if once.len() < 2 || (sentences.len() < 2 && tail.is_empty()) {
+            return None;
+        }
+        let copies = sentences[1..].iter().all(|s| words(s) == once);
+        let cut_copy = tail.is_empty() || once.starts_with(&words(tail));
+        (copies && cut_copy).then_some(first)
+    });
+    by_sentence.or_else(|| repeated_words(text))
+}
+
+/// The loop whose copies do not line up with sentences ("good evening. the timer is done good
+/// evening! the timer is done …"): `text` is two or more copies of the same 4 or more words (the
+/// last one may be cut short); the first copy is returned.
+fn repeated_words(text: &str) -> Option<&str> {
+    let mut words = Vec::new(); // (normalised word, where it ends in `text`)
+    for (start, w) in text
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+    {
+        let n = w
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        if !n.is_empty() {
+            words.push((n, start + w.len()));
+        }
     }
-    let copies = sentences[1..].iter().all(|s| words(s) == once);
-    let cut_copy = tail.is_empty() || once.starts_with(&words(tail));
-    (copies && cut_copy).then_some(first)
+    let len = words.len();
+    (4..=len / 2)
+        .find(|&p| (p..len).all(|i| words[i].0 == words[i % p].0))
+        .map(|p| &text[..words[p - 1].1])
 }
 
 #[cfg(test)]
@@ -232,6 +256,16 @@ mod tests {
         assert_eq!(once("Play jazz. Play rock."), None);
         assert_eq!(once("Play jazz. Play jazz. And rock"), None);
         assert_eq!(once("no question mark here"), None);
+        // Copies that do not line up with sentences, the last one cut by the token cap.
+        assert_eq!(
+            once(
+                "good evening. the timer is done good evening! the timer is done good evening! the"
+            ),
+            Some("good evening. the timer is done")
+        );
+        assert_eq!(once("one two one two one two"), None);
+        assert_eq!(once("play new york new york"), None);
+        assert_eq!(once("the timer is done the timer is"), None);
         assert_eq!(once(""), None);
     }
 

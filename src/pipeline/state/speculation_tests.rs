@@ -98,17 +98,7 @@ fn an_overtaken_speculation_is_not_taken_for_the_command() {
     script.extend(n(speech(), 6));
     script.extend(n(silence(), s.trailing));
     let (m, fx) = feed(Machine::new(s.clone(), false), script);
-    let specs: Vec<usize> = fx
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Transcribe {
-                audio,
-                speculative: true,
-                ..
-            } => Some(audio.len()),
-            _ => None,
-        })
-        .collect();
+    let specs = speculations(&fx);
     assert_eq!(specs.len(), 2);
     let ms = |n: usize| n as u64 * 1000 / 16_000;
     let (m, fx) = feed(m, [speculated("repeat after me", ms(specs[0]), false)]);
@@ -175,6 +165,7 @@ fn speech_ending_inside() -> Input {
     Input::Frame(f)
 }
 
+/// The lengths of the speculative transcriptions started, in samples.
 fn speculations(fx: &[Effect]) -> Vec<usize> {
     fx.iter()
         .filter_map(|e| match e {
