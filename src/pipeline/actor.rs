@@ -311,12 +311,10 @@ pub async fn run(
                     speculative,
                 } => {
                     tracing::debug!(run, speculative, ms = audio.len() / 16, "transcribing");
-                    let number = if speculative { stt_abort.issue() } else { 0 };
                     let _ = stt_tx.send(SttJob::Command {
                         run,
                         audio,
-                        speculative,
-                        number,
+                        speculation: speculative.then(|| stt_abort.issue()),
                     });
                 }
                 Effect::DropSpeculation { run } => stt_abort.stale(run),

@@ -22,9 +22,9 @@ pub(super) enum SttJob {
     Command {
         run: u64,
         audio: Vec<i16>,
-        speculative: bool,
-        /// A speculation's number (`Abort::issue`), to skip it once it is stale.
-        number: u64,
+        /// A speculation's number (`Abort::issue`), to skip it once it is stale; `None` for
+        /// the command as the endpoint ended it.
+        speculation: Option<u64>,
     },
     StopCheck {
         run: u64,
@@ -134,8 +134,7 @@ pub(super) fn spawn_stt(
                 let job = queue.pop_front().expect("not empty");
                 if let SttJob::Command {
                     run,
-                    speculative: true,
-                    number,
+                    speculation: Some(number),
                     ..
                 } = &job
                     && (abort.is_stale(*number)
@@ -171,9 +170,9 @@ pub(super) fn spawn_stt(
                     SttJob::Command {
                         run,
                         audio,
-                        speculative,
-                        number,
+                        speculation,
                     } => {
+                        let speculative = speculation.is_some();
                         save_for_debugging(run, speculative, &audio);
                         let started = std::time::Instant::now();
                         let among = match handler.lock() {
@@ -191,7 +190,7 @@ pub(super) fn spawn_stt(
                                 l
                             }),
                         };
-                        abort.start(speculative.then_some((run, number)));
+                        abort.start(speculation.map(|number| (run, number)));
                         let result = stt
                             .transcribe_in(&pcm, lang.as_deref())
                             .map(|mut t| {

@@ -182,10 +182,7 @@ pub fn collapse_repeats(text: &str) -> Option<&str> {
     let tail = text[start..].trim();
     let words = |s: &str| -> Vec<String> {
         s.split_whitespace()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
+            .map(normal)
             .filter(|w| !w.is_empty())
             .collect()
     };
@@ -210,9 +207,7 @@ fn repeated_words(text: &str) -> Option<&str> {
         .split_whitespace()
         .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
     {
-        let n = w
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
+        let n = normal(w);
         if !n.is_empty() {
             words.push((n, start + w.len()));
         }
@@ -221,6 +216,12 @@ fn repeated_words(text: &str) -> Option<&str> {
     (4..=len / 2)
         .find(|&p| (p..len).all(|i| words[i].0 == words[i % p].0))
         .map(|p| &text[..words[p - 1].1])
+}
+
+/// A word as copies are compared: lower case, without the punctuation around it.
+fn normal(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
 }
 
 #[cfg(test)]
