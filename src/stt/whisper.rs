@@ -183,19 +183,16 @@ impl WhisperStt {
     }
 }
 
-/// The scratch state in `slot`, created if the engine is at rest. A new state is armed at the
-/// smallest window: whisper.cpp keeps the window of the last `full` call in the state, and
-/// language identification on a fresh one would encode (and allocate) the full 30 s.
+/// The scratch state in `slot`, created if the engine is at rest.
 fn ensure_state<'s>(
     slot: &'s mut Option<WhisperState>,
     ctx: &WhisperContext,
 ) -> Result<&'s mut WhisperState, SttError> {
     if slot.is_none() {
         let started = Instant::now();
-        let mut state = ctx
+        let state = ctx
             .create_state()
             .map_err(|e| SttError::Inference(e.to_string()))?;
-        set_window(&mut state, MIN_CTX);
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
             "whisper state ready"
@@ -206,7 +203,9 @@ fn ensure_state<'s>(
 }
 
 /// Sets the encoder window the state's next encoder pass outside `full` (language
-/// identification) uses. whisper-rs has no setter: `full` sets it and is stopped right after.
+/// identification) uses: whisper.cpp keeps the window of the last `full` call in the state, and
+/// on a fresh one would encode (and allocate) the full 30 s. whisper-rs has no setter: `full`
+/// sets it and is stopped right after.
 fn set_window(state: &mut WhisperState, audio_ctx: i32) {
     let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
     p.set_n_threads(1);
