@@ -311,4 +311,43 @@ fn a_sentence_streams_in_slices_that_join_into_what_the_whole_voice_says() {
         worst < 1e-3,
         "slices differ from the whole by up to {worst}"
     );
+
+    // A later sentence of a reply, with seconds of audio still to play before it: no short
+    // first slice, one run for this sentence, the same audio.
+    piper.set_ahead(30.0);
+    let mut runs: Vec<Vec<f32>> = Vec::new();
+    piper
+        .infer(&phonemes, &mut |a| {
+            runs.push(a.to_vec());
+            true
+        })
+        .unwrap();
+    assert_eq!(runs.len(), 1, "a sentence with time ahead of it in one run");
+    let worst = runs[0]
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        runs[0].len() == expected.len() && worst < 1e-3,
+        "differs by {worst}"
+    );
+    // Too little ahead, or the hint already used: a short first slice again.
+    piper.set_ahead(0.05);
+    let mut n = 0;
+    piper
+        .infer(&phonemes, &mut |_| {
+            n += 1;
+            true
+        })
+        .unwrap();
+    assert!(n >= 2, "0.05 s ahead is not room for a block");
+    n = 0;
+    piper
+        .infer(&phonemes, &mut |_| {
+            n += 1;
+            true
+        })
+        .unwrap();
+    assert!(n >= 2, "the hint is for one piece only");
 }

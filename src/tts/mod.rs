@@ -72,6 +72,13 @@ pub trait Tts: Send {
         let _ = (text, language);
     }
 
+    /// The next piece, in `language`, is needed only after `secs` of audio already made have
+    /// played: an engine may make it in fewer, bigger runs. Only a hint; the default does
+    /// nothing.
+    fn set_ahead(&mut self, secs: f32, language: &str) {
+        let _ = (secs, language);
+    }
+
     /// The next piece, in `language`, is the last of the reply: an engine may give back its
     /// working memory once it is synthesised, so it is not held between replies (a Piper
     /// voice's grows with the longest piece it has made). Only a hint; the default does nothing.

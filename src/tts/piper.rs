@@ -84,6 +84,12 @@ pub struct Piper {
     /// The loudest sample the voice has made (after the warm-up at load): sets the gain, so
     /// a piece can play before its own peak is known.
     peak: f32,
+    /// Audio already made and not yet played when the next piece is needed, in seconds
+    /// (`set_ahead`; 0: it is needed at once).
+    ahead: f32,
+    /// Seconds of synthesis per second of audio, from the pieces made so far (the warm-up at
+    /// load first): how long a bigger first slice would take.
+    rtf: f32,
 }
 
 impl Piper {
@@ -153,6 +159,8 @@ impl Piper {
             name,
             rest_after_next: false,
             peak: 0.0,
+            ahead: 0.0,
+            rtf: 1.0,
         };
         // One sentence now: ONNX Runtime's first run is slow, and it gives the voice's level.
         piper.rest_after_next = true;
@@ -185,6 +193,14 @@ impl Piper {
     /// the next piece would allocate it again.
     pub fn rest_after_next(&mut self) {
         self.rest_after_next = true;
+    }
+
+    /// The next piece is needed only after `secs` of audio already made have played (a later
+    /// sentence of a reply): if the voice can make a whole block in well under that, the piece
+    /// starts with a block instead of a short first slice, which saves the short slice's
+    /// context frames (made twice) and a run. Applies to the next piece only.
+    pub fn set_ahead(&mut self, secs: f32) {
+        self.ahead = secs;
     }
 
     /// Starts phonemizing `text` (already normalised) in the background.
@@ -235,6 +251,14 @@ impl Piper {
                 .map_err(err)?;
         }
         let multi_speaker = self.multi_speaker;
+        // A block's audio is about BLOCK_FRAMES × 256 samples; twice its expected synthesis
+        // time leaves room for the front and a slower moment.
+        let block_secs = (BLOCK_FRAMES * 256) as f32 / self.sample_rate as f32;
+        let first_frames = if std::mem::take(&mut self.ahead) > 2.0 * self.rtf * block_secs {
+            BLOCK_FRAMES
+        } else {
+            FIRST_FRAMES
+        };
         let (front, split) = match &mut self.net {
             Net::Whole(s) => (s, None),
             Net::Split {
@@ -266,7 +290,7 @@ impl Piper {
                 let mut start = 0;
                 while start < frames {
                     let len = if start == 0 {
-                        FIRST_FRAMES
+                        first_frames
                     } else {
                         BLOCK_FRAMES
                     };
@@ -324,7 +348,9 @@ impl Piper {
         let mut peak = self.peak;
         let mut gain = None;
         let mut first_ms = None;
+        let mut samples = 0;
         self.infer(&phonemes, &mut |audio| {
+            samples += audio.len();
             let loudest = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
             // Piper's output level varies by voice and sentence; normalise quiet output up
             // like Piper does, never more than 10×. The gain is set on the piece's first slice
@@ -338,6 +364,10 @@ impl Piper {
             })
         })?;
         self.peak = peak;
+        let secs = samples as f32 / rate as f32;
+        if secs > 0.5 {
+            self.rtf = started.elapsed().as_secs_f32() / secs;
+        }
         tracing::debug!(
             phonemize_ms = phonemized.as_secs_f32() * 1000.0,
             first_audio_ms = first_ms.unwrap_or(0.0),

@@ -152,9 +152,16 @@ impl Synth {
                     // The first piece takes the phonemizer that is already waiting; the next
                     // one starts its own, ready by the time the first is synthesised.
                     prepare(&mut tts, 0);
+                    // Audio sent so far and when the first of it went out: what has not
+                    // played yet by now (at least; playback starts at the first clip or later).
+                    let mut sent = 0.0f32;
+                    let mut first_sent: Option<std::time::Instant> = None;
                     for (i, sentence) in pieces.iter().enumerate() {
                         let lang = piece_language(sentence, &job.language);
                         prepare(&mut tts, i + 1);
+                        if let Some(t) = first_sent {
+                            tts.set_ahead(sent - t.elapsed().as_secs_f32(), lang);
+                        }
                         if i + 1 == pieces.len() {
                             tts.rest_after_next(lang);
                         }
@@ -162,6 +169,8 @@ impl Synth {
                         // (stopped): drop the rest of this reply.
                         let mut listening = true;
                         let made = tts.synthesize_into(sentence, lang, &mut |clip| {
+                            first_sent.get_or_insert_with(std::time::Instant::now);
+                            sent += clip.samples.len() as f32 / clip.sample_rate.max(1) as f32;
                             listening = job.out.send(Ok(clip)).is_ok();
                             listening
                         });

@@ -296,6 +296,14 @@ impl Tts for Voices {
         }
     }
 
+    fn set_ahead(&mut self, secs: f32, language: &str) {
+        if let VoiceSpec::Piper(path) = self.spec(language)
+            && let Some(p) = self.piper.get_mut(&path)
+        {
+            p.set_ahead(secs);
+        }
+    }
+
     fn rest_after_next(&mut self, language: &str) {
         if self.release_memory
             && let VoiceSpec::Piper(path) = self.spec(language)
