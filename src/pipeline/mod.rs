@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod events;
+mod listener;
 pub mod reminders;
 mod speaker;
 pub mod state;

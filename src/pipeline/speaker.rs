@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::actor::{Msg, Playback};
+use super::actor::Msg;
 use super::events::EventKind;
+use super::listener::Playback;
 use super::state::Input;
 use super::{Earcon, Reply};
 use crate::audio::mixer::Mixer;
