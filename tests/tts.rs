@@ -276,13 +276,7 @@ fn a_sentence_streams_in_slices_that_join_into_what_the_whole_voice_says() {
         "en-us",
     )
     .unwrap();
-    let mut slices: Vec<Vec<f32>> = Vec::new();
-    piper
-        .infer(&phonemes, &mut |a| {
-            slices.push(a.to_vec());
-            true
-        })
-        .unwrap();
+    let slices = slices_of(&mut piper, &phonemes);
     assert!(slices.len() >= 2, "one slice only: {}", slices.len());
     // The first slice is short, so it is ready long before the sentence is (0.37 s of audio).
     assert!(slices[0].len() < slices.iter().map(Vec::len).sum::<usize>() / 2);
@@ -300,11 +294,7 @@ fn a_sentence_streams_in_slices_that_join_into_what_the_whole_voice_says() {
     let (_, expected) = out[0].try_extract_tensor::<f32>().unwrap();
     let joined: Vec<f32> = slices.concat();
     assert_eq!(joined.len(), expected.len());
-    let worst = joined
-        .iter()
-        .zip(expected)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = worst_difference(&joined, expected);
     let peak = expected.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(peak > 0.05, "silent output: peak {peak}");
     assert!(
@@ -315,39 +305,41 @@ fn a_sentence_streams_in_slices_that_join_into_what_the_whole_voice_says() {
     // A later sentence of a reply, with seconds of audio still to play before it: no short
     // first slice, one run for this sentence, the same audio.
     piper.set_ahead(30.0);
-    let mut runs: Vec<Vec<f32>> = Vec::new();
-    piper
-        .infer(&phonemes, &mut |a| {
-            runs.push(a.to_vec());
-            true
-        })
-        .unwrap();
+    let runs = slices_of(&mut piper, &phonemes);
     assert_eq!(runs.len(), 1, "a sentence with time ahead of it in one run");
-    let worst = runs[0]
-        .iter()
-        .zip(expected)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = worst_difference(&runs[0], expected);
     assert!(
         runs[0].len() == expected.len() && worst < 1e-3,
         "differs by {worst}"
     );
     // Too little ahead, or the hint already used: a short first slice again.
     piper.set_ahead(0.05);
-    let mut n = 0;
+    assert!(
+        slices_of(&mut piper, &phonemes).len() >= 2,
+        "0.05 s ahead is not room for a block"
+    );
+    assert!(
+        slices_of(&mut piper, &phonemes).len() >= 2,
+        "the hint is for one piece only"
+    );
+}
+
+/// The slices a Piper voice hands over for `phonemes`, in order.
+fn slices_of(piper: &mut sori::tts::piper::Piper, phonemes: &str) -> Vec<Vec<f32>> {
+    let mut slices = Vec::new();
     piper
-        .infer(&phonemes, &mut |_| {
-            n += 1;
+        .infer(phonemes, &mut |a| {
+            slices.push(a.to_vec());
             true
         })
         .unwrap();
-    assert!(n >= 2, "0.05 s ahead is not room for a block");
-    n = 0;
-    piper
-        .infer(&phonemes, &mut |_| {
-            n += 1;
-            true
-        })
-        .unwrap();
-    assert!(n >= 2, "the hint is for one piece only");
+    slices
+}
+
+/// The largest sample-by-sample difference between two clips.
+fn worst_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max)
 }
