@@ -56,9 +56,12 @@ enum Net {
     Whole(Session),
     Split {
         front: Session,
+        /// `z` → audio, or → the tail's input when there is a `tail`.
         decoder: Session,
         /// The decoder's input (the latent `z`).
         cut: String,
+        /// The decoder's tail (see `split::TAIL_FIRST_NODE`) and its input.
+        tail: Option<(Session, String)>,
     },
 }
 
@@ -70,6 +73,12 @@ const BLOCK_FRAMES: usize = 256;
 /// Frames of context either side of a slice. The vocoder sees about ±8 frames; with 10 the
 /// slices join bit-exactly to the whole (measured), 12 leaves a margin.
 const CONTEXT_FRAMES: usize = 12;
+/// Frames per run of the decoder's tail: its working memory grows with them (about 0.4 MB a
+/// frame), its context made twice shrinks.
+const TAIL_FRAMES: usize = 64;
+/// Frames of context either side of a tail run: it sees about one (exact with one, measured);
+/// the head's slice keeps `CONTEXT_FRAMES - TAIL_CONTEXT` frames of margin beyond them.
+const TAIL_CONTEXT: usize = 2;
 
 pub struct Piper {
     net: Net,
@@ -137,6 +146,10 @@ impl Piper {
                 front: session(&h.front)?,
                 decoder: session(&h.decoder)?,
                 cut: h.cut,
+                tail: match h.tail {
+                    Some((path, input)) => Some((session(&path)?, input)),
+                    None => None,
+                },
             },
             None => Net::Whole(session(model)?),
         };
@@ -265,7 +278,8 @@ impl Piper {
                 front,
                 decoder,
                 cut,
-            } => (front, Some((decoder, cut.as_str()))),
+                tail,
+            } => (front, Some((decoder, cut.as_str(), tail))),
         };
         let first = if multi_speaker {
             let sid = Tensor::from_array(([1usize], vec![0i64])).map_err(err)?;
@@ -279,7 +293,7 @@ impl Piper {
             None => {
                 emit(out);
             }
-            Some((decoder, cut)) => {
+            Some((decoder, cut, tail)) => {
                 let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
                 let [1, channels, frames] = dims[..] else {
                     return Err(TtsError::Failed(format!(
@@ -312,10 +326,32 @@ impl Piper {
                     let audio = decoder
                         .run_with_options(ort::inputs![cut => z], run_opts)
                         .map_err(err)?;
-                    let (_, audio) = audio[0].try_extract_tensor::<f32>().map_err(err)?;
-                    let hop = audio.len() / (hi - lo);
-                    let from = (start - lo) * hop;
-                    if !emit(&audio[from..from + len * hop]) {
+                    let (shape, audio) = audio[0].try_extract_tensor::<f32>().map_err(err)?;
+                    let done = match tail {
+                        None => {
+                            let hop = audio.len() / (hi - lo);
+                            let from = (start - lo) * hop;
+                            emit(&audio[from..from + len * hop])
+                        }
+                        Some((tail, input)) => {
+                            let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+                            let [1, width, _] = dims[..] else {
+                                return Err(TtsError::Failed(format!(
+                                    "piper {name}: the tail's input has shape {dims:?}"
+                                )));
+                            };
+                            let mut run = TailRun {
+                                tail,
+                                input: input.as_str(),
+                                channels: width,
+                                frames: hi - lo,
+                            };
+                            let tail_opts = if last && rest { &opts } else { &plain };
+                            let slice = run.slice(audio, start - lo, len, tail_opts, &err)?;
+                            emit(&slice)
+                        }
+                    };
+                    if !done {
                         break;
                     }
                     start += len;
@@ -328,7 +364,63 @@ impl Piper {
         }
         Ok(())
     }
+}
 
+/// The decoder's tail over one slice of the head's output.
+struct TailRun<'a> {
+    tail: &'a mut Session,
+    input: &'a str,
+    channels: usize,
+    /// Frames of `z` the head's output covers.
+    frames: usize,
+}
+
+impl TailRun<'_> {
+    /// Audio for frames `from..from + len` of the head's output `h` (channels × samples, some
+    /// samples per frame), made `TAIL_FRAMES` at a time.
+    fn slice(
+        &mut self,
+        h: &[f32],
+        from: usize,
+        len: usize,
+        last_opts: &RunOptions,
+        err: &dyn Fn(ort::Error) -> TtsError,
+    ) -> Result<Vec<f32>, TtsError> {
+        let per_frame = h.len() / (self.channels * self.frames);
+        let row = self.frames * per_frame;
+        let plain = RunOptions::new().map_err(err)?;
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < len {
+            let n = if len - at <= TAIL_FRAMES + TAIL_FRAMES / 2 {
+                len - at
+            } else {
+                TAIL_FRAMES
+            };
+            let first = from + at;
+            let lo = first.saturating_sub(TAIL_CONTEXT);
+            let hi = (first + n + TAIL_CONTEXT).min(self.frames);
+            let mut x = Vec::with_capacity(self.channels * (hi - lo) * per_frame);
+            for c in 0..self.channels {
+                x.extend_from_slice(&h[c * row + lo * per_frame..c * row + hi * per_frame]);
+            }
+            let x = Tensor::from_array(([1usize, self.channels, (hi - lo) * per_frame], x))
+                .map_err(err)?;
+            let opts = if at + n == len { last_opts } else { &plain };
+            let audio = self
+                .tail
+                .run_with_options(ort::inputs![self.input => x], opts)
+                .map_err(err)?;
+            let (_, audio) = audio[0].try_extract_tensor::<f32>().map_err(err)?;
+            let hop = audio.len() / (hi - lo);
+            out.extend_from_slice(&audio[(first - lo) * hop..(first - lo + n) * hop]);
+            at += n;
+        }
+        Ok(out)
+    }
+}
+
+impl Piper {
     /// Speaks `text` (already normalised) slice by slice into `out` (see `infer`).
     ///
     /// # Errors

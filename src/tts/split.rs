@@ -13,6 +13,12 @@ use std::io::Write;
 
 /// The vocoder's first node in Piper's exports (`dec.conv_pre` of VITS).
 pub const DECODER_FIRST_NODE: &str = "/dec/conv_pre/Conv";
+/// The vocoder's second upsampling layer: its input (128 channels at 8 samples per frame for a
+/// medium voice) is where the decoder is cut again, into a head and a tail. The tail, the
+/// layers at 64 and 256 samples per frame, holds almost all of the working memory (a 256-frame
+/// block needed about 100 MB) but sees only about one frame either side, so it runs on short
+/// stretches with little context made twice.
+pub const TAIL_FIRST_NODE: &str = "/dec/ups.1/ConvTranspose";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SplitError {
@@ -140,13 +146,21 @@ pub struct Model<'a> {
     outputs: Vec<&'a str>,
     /// The decoder's input: the latent `z`.
     pub cut: String,
+    /// The tail's input (`TAIL_FIRST_NODE`), when the decoder can be cut there too.
+    pub tail_cut: Option<String>,
 }
 
-/// Which half to write.
+/// Which part to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// Phoneme ids → `z`.
     Front,
+    /// `z` → audio.
     Decoder,
+    /// `z` → the tail's input.
+    Head,
+    /// The tail's input → audio.
+    Tail,
 }
 
 impl<'a> Model<'a> {
@@ -205,7 +219,12 @@ impl<'a> Model<'a> {
             .and_then(|n| n.inputs.first())
             .ok_or_else(|| SplitError::Unsupported(format!("no `{DECODER_FIRST_NODE}` node")))?
             .to_string();
-        let model = Model {
+        let tail_cut = nodes
+            .iter()
+            .find(|n| n.name == TAIL_FIRST_NODE)
+            .and_then(|n| n.inputs.first())
+            .map(|s| s.to_string());
+        let mut model = Model {
             model_fields,
             graph_fields,
             nodes,
@@ -213,6 +232,7 @@ impl<'a> Model<'a> {
             inputs,
             outputs,
             cut,
+            tail_cut,
         };
         // The decoder must need nothing but `z` (a multi-speaker voice also feeds it the
         // speaker): then the two halves compute exactly what the whole did.
@@ -221,6 +241,17 @@ impl<'a> Model<'a> {
             return Err(SplitError::Unsupported(format!(
                 "the decoder also needs `{other}`"
             )));
+        }
+        // Likewise the head needs only `z` and the tail only the head's output; otherwise the
+        // decoder stays whole.
+        if let Some(t) = model.tail_cut.clone() {
+            let alone = |part, input: &str| {
+                let (nodes, external) = model.needed(part);
+                !nodes.is_empty() && external.iter().all(|n| *n == input)
+            };
+            if !(alone(Part::Head, &model.cut) && alone(Part::Tail, &t)) {
+                model.tail_cut = None;
+            }
         }
         Ok(model)
     }
@@ -234,9 +265,14 @@ impl<'a> Model<'a> {
             .enumerate()
             .flat_map(|(i, n)| n.outputs.iter().map(move |o| (*o, i)))
             .collect();
+        let cut = self.cut.as_str();
+        // Without a tail cut, a head or tail is empty (`write` refuses them).
+        let tail = self.tail_cut.as_deref().unwrap_or(cut);
         let (wanted, stop): (Vec<&str>, Option<&str>) = match part {
-            Part::Front => (vec![self.cut.as_str()], None),
-            Part::Decoder => (self.outputs.clone(), Some(self.cut.as_str())),
+            Part::Front => (vec![cut], None),
+            Part::Decoder => (self.outputs.clone(), Some(cut)),
+            Part::Head => (vec![tail], Some(cut)),
+            Part::Tail => (self.outputs.clone(), Some(tail)),
         };
         let mut keep = vec![false; self.nodes.len()];
         let mut external = HashSet::new();
@@ -265,8 +301,16 @@ impl<'a> Model<'a> {
     /// Writes `part` as a complete ONNX model.
     ///
     /// # Errors
-    /// `Io` from the writer.
+    /// `Io` from the writer; `Unsupported` for a head or tail of a decoder without a tail cut.
     pub fn write(&self, part: Part, w: &mut impl Write) -> Result<(), SplitError> {
+        let tail = match (part, &self.tail_cut) {
+            (Part::Head | Part::Tail, None) => {
+                return Err(SplitError::Unsupported(format!(
+                    "the decoder has no `{TAIL_FIRST_NODE}` to cut at"
+                )));
+            }
+            (_, t) => t.as_deref().unwrap_or(""),
+        };
         let (idx, _) = self.needed(part);
         let mut used: HashSet<&str> = HashSet::new();
         let mut graph: Vec<&[u8]> = Vec::new();
@@ -279,26 +323,27 @@ impl<'a> Model<'a> {
             node_fields.push((header(1, n.raw.len()), n.raw));
         }
         // Graph-level fields in a fixed order: nodes, name, initializers, inputs, outputs, rest.
-        let cut_info = float_value_info(&self.cut);
-        let mut io: Vec<Vec<u8>> = Vec::new();
-        match part {
-            Part::Front => {
-                for f in self.graph_fields.iter().filter(|f| f.num == 11) {
-                    io.push(f.raw.to_vec());
-                }
-                let mut out = header(12, cut_info.len());
-                out.extend_from_slice(&cut_info);
-                io.push(out);
-            }
-            Part::Decoder => {
-                let mut inp = header(11, cut_info.len());
-                inp.extend_from_slice(&cut_info);
-                io.push(inp);
-                for f in self.graph_fields.iter().filter(|f| f.num == 12) {
-                    io.push(f.raw.to_vec());
-                }
-            }
-        }
+        let value = |num, name: &str| {
+            let info = float_value_info(name);
+            let mut v = header(num, info.len());
+            v.extend_from_slice(&info);
+            v
+        };
+        let graph_io = |num| {
+            self.graph_fields
+                .iter()
+                .filter(move |f| f.num == num)
+                .map(|f| f.raw.to_vec())
+        };
+        let io: Vec<Vec<u8>> = match part {
+            Part::Front => graph_io(11).chain([value(12, &self.cut)]).collect(),
+            Part::Decoder => [value(11, &self.cut)]
+                .into_iter()
+                .chain(graph_io(12))
+                .collect(),
+            Part::Head => vec![value(11, &self.cut), value(12, tail)],
+            Part::Tail => [value(11, tail)].into_iter().chain(graph_io(12)).collect(),
+        };
         for f in &self.graph_fields {
             match f.num {
                 // Nodes, initializers, inputs and outputs are chosen above; value_info (13) only
@@ -398,6 +443,12 @@ mod tests {
 
     /// ids → embed → z → conv_pre → audio, with weights for the embedding and the conv.
     fn toy(decoder_extra_input: Option<&str>) -> Vec<u8> {
+        toy_with(decoder_extra_input, None)
+    }
+
+    /// `toy`, and with `tail` the conv's output goes on through the tail's first node, which
+    /// takes `tail` as a second input (the head's output alone, or something from before `z`).
+    fn toy_with(decoder_extra_input: Option<&str>, tail: Option<&str>) -> Vec<u8> {
         let mut g = Vec::new();
         g.extend(node(
             "/enc/Gather",
@@ -410,7 +461,13 @@ mod tests {
         if let Some(x) = decoder_extra_input {
             conv_in.push(x);
         }
-        g.extend(node(DECODER_FIRST_NODE, "Conv", &conv_in, &["output"]));
+        match tail {
+            None => g.extend(node(DECODER_FIRST_NODE, "Conv", &conv_in, &["output"])),
+            Some(second) => {
+                g.extend(node(DECODER_FIRST_NODE, "Conv", &conv_in, &["a"]));
+                g.extend(node(TAIL_FIRST_NODE, "Add", &["a", second], &["output"]));
+            }
+        }
         g.extend(string_field(2, "main_graph"));
         g.extend(init("emb.weight"));
         g.extend(init("dec.w"));
@@ -453,6 +510,40 @@ mod tests {
         assert!(d.inits.contains_key("dec.w") && !d.inits.contains_key("emb.weight"));
         // Fields other than the graph are kept as they were.
         assert_eq!(&dec[..2], &[0x08, 0x08]);
+    }
+
+    #[test]
+    fn cuts_the_decoder_again_at_the_tail() {
+        let bytes = toy_with(None, Some("a"));
+        let m = Model::parse(&bytes).unwrap();
+        assert_eq!(m.tail_cut.as_deref(), Some("a"));
+        let head_bytes = part(&m, Part::Head);
+        let head = Model::parse(&head_bytes).unwrap();
+        assert_eq!(head.inputs(), ["z"]);
+        assert_eq!(head.outputs, ["a"]);
+        assert_eq!(head.nodes.len(), 1);
+        assert!(head.tail_cut.is_none());
+        let tail = part(&m, Part::Tail);
+        let text = String::from_utf8_lossy(&tail);
+        assert!(text.contains(TAIL_FIRST_NODE) && !text.contains(DECODER_FIRST_NODE));
+        assert!(!text.contains("dec.w"));
+        // The whole decoder is still there for a caller that wants it.
+        let dec_bytes = part(&m, Part::Decoder);
+        assert_eq!(Model::parse(&dec_bytes).unwrap().nodes.len(), 2);
+    }
+
+    #[test]
+    fn a_tail_that_needs_more_than_the_head_is_not_cut() {
+        // The tail also reads `z`, from before the head: the decoder stays whole.
+        let bytes = toy_with(None, Some("z"));
+        let m = Model::parse(&bytes).unwrap();
+        assert!(m.tail_cut.is_none());
+        assert!(matches!(
+            m.write(Part::Tail, &mut Vec::new()),
+            Err(SplitError::Unsupported(_))
+        ));
+        // No tail node at all.
+        assert!(Model::parse(&toy(None)).unwrap().tail_cut.is_none());
     }
 
     #[test]

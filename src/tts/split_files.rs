@@ -1,19 +1,27 @@
-//! Where a Piper voice's two halves (see `split`) live: made once from the voice and kept in
-//! the models directory (`piper/.split/NAME-SIZE-MTIME/`), so loading a voice reads them like
-//! any model. A voice that cannot be cut is remembered too, and runs whole.
+//! Where a Piper voice's parts (see `split`) live: made once from the voice and kept in the
+//! models directory (`piper/.split/NAME-SIZE-MTIME/`), so loading a voice reads them like any
+//! model. A voice that cannot be cut is remembered too, and runs whole.
 
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use super::split::{Model, Part, SplitError};
 
-/// A voice cut in two: its front and decoder models, and the tensor between them.
+/// A voice cut in two (front and decoder) or three (the decoder's head and tail), and the
+/// tensors between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Halves {
     pub front: PathBuf,
+    /// `cut` → audio; with a `tail`, `cut` → the tail's input.
     pub decoder: PathBuf,
     pub cut: String,
+    /// The tail's model and input.
+    pub tail: Option<(PathBuf, String)>,
 }
+
+/// Written last: which parts are complete ("3", or "2" for a decoder without a tail). Parts
+/// made by an earlier version, without it, are made again.
+const PARTS: &str = "parts";
 
 /// The halves of the voice `model`, made now if they are not there yet. `None` when the voice
 /// cannot be cut or they cannot be kept (a read-only models directory): it then runs whole,
@@ -29,11 +37,22 @@ pub fn halves(models_dir: &Path, model: &Path) -> Option<Halves> {
     let root = models_dir.join("piper").join(".split");
     let dir = root.join(format!("{stem}-{}-{mtime}", meta.len()));
     let found = |dir: &Path| {
+        let parts = std::fs::read_to_string(dir.join(PARTS)).ok()?;
         let cut = std::fs::read_to_string(dir.join("cut")).ok()?;
+        let (decoder, tail) = match parts.trim() {
+            "3" => {
+                let input = std::fs::read_to_string(dir.join("tail_cut")).ok()?;
+                let path = dir.join("tail.onnx");
+                let tail = path.is_file().then(|| (path, input.trim().to_string()))?;
+                (dir.join("head.onnx"), Some(tail))
+            }
+            _ => (dir.join("decoder.onnx"), None),
+        };
         let h = Halves {
             front: dir.join("front.onnx"),
-            decoder: dir.join("decoder.onnx"),
+            decoder,
             cut: cut.trim().to_string(),
+            tail,
         };
         (h.front.is_file() && h.decoder.is_file()).then_some(h)
     };
@@ -83,13 +102,26 @@ fn make(model: &Path, dir: &Path) -> Result<Halves, SplitError> {
         Ok(path)
     };
     let front = write(Part::Front, "front.onnx")?;
-    let decoder = write(Part::Decoder, "decoder.onnx")?;
-    // Written last: its presence says both halves are complete.
     std::fs::write(dir.join("cut"), &m.cut)?;
+    let (decoder, tail) = match &m.tail_cut {
+        Some(input) => {
+            // Not `decoder.onnx`: an earlier version finds that file and takes it for the
+            // whole decoder.
+            let head = write(Part::Head, "head.onnx")?;
+            let tail = write(Part::Tail, "tail.onnx")?;
+            std::fs::write(dir.join("tail_cut"), input)?;
+            (head, Some((tail, input.clone())))
+        }
+        None => (write(Part::Decoder, "decoder.onnx")?, None),
+    };
+    // Written last: its presence says the parts are complete.
+    let count = if tail.is_some() { "3" } else { "2" };
+    std::fs::write(dir.join(PARTS), count)?;
     Ok(Halves {
         front,
         decoder,
         cut: m.cut.clone(),
+        tail,
     })
 }
 
