@@ -316,10 +316,7 @@ impl Piper {
                     };
                     let lo = start.saturating_sub(CONTEXT_FRAMES);
                     let hi = (start + len + CONTEXT_FRAMES).min(frames);
-                    let mut z = Vec::with_capacity(channels * (hi - lo));
-                    for c in 0..channels {
-                        z.extend_from_slice(&out[c * frames + lo..c * frames + hi]);
-                    }
+                    let z = window(out, channels, frames, lo..hi);
                     let z = Tensor::from_array(([1usize, channels, hi - lo], z)).map_err(err)?;
                     let last = start + len == frames;
                     let run_opts = if last && rest { &opts } else { &plain };
@@ -345,9 +342,9 @@ impl Piper {
                                 input: input.as_str(),
                                 channels: width,
                                 frames: hi - lo,
+                                plain: &plain,
                             };
-                            let tail_opts = if last && rest { &opts } else { &plain };
-                            let slice = run.slice(audio, start - lo, len, tail_opts, &err)?;
+                            let slice = run.slice(audio, start - lo, len, run_opts, &err)?;
                             emit(&slice)
                         }
                     };
@@ -366,6 +363,16 @@ impl Piper {
     }
 }
 
+/// Columns `cols` of each of the `rows` rows (`row_len` values each) of `x`, row after row: a
+/// stretch of frames of a `[1, channels, frames]` tensor, for a run on that stretch alone.
+fn window(x: &[f32], rows: usize, row_len: usize, cols: std::ops::Range<usize>) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * cols.len());
+    for r in 0..rows {
+        out.extend_from_slice(&x[r * row_len + cols.start..r * row_len + cols.end]);
+    }
+    out
+}
+
 /// The decoder's tail over one slice of the head's output.
 struct TailRun<'a> {
     tail: &'a mut Session,
@@ -373,6 +380,8 @@ struct TailRun<'a> {
     channels: usize,
     /// Frames of `z` the head's output covers.
     frames: usize,
+    /// Options for every run but the slice's last.
+    plain: &'a RunOptions,
 }
 
 impl TailRun<'_> {
@@ -387,8 +396,6 @@ impl TailRun<'_> {
         err: &dyn Fn(ort::Error) -> TtsError,
     ) -> Result<Vec<f32>, TtsError> {
         let per_frame = h.len() / (self.channels * self.frames);
-        let row = self.frames * per_frame;
-        let plain = RunOptions::new().map_err(err)?;
         let mut out = Vec::new();
         let mut at = 0;
         while at < len {
@@ -400,13 +407,15 @@ impl TailRun<'_> {
             let first = from + at;
             let lo = first.saturating_sub(TAIL_CONTEXT);
             let hi = (first + n + TAIL_CONTEXT).min(self.frames);
-            let mut x = Vec::with_capacity(self.channels * (hi - lo) * per_frame);
-            for c in 0..self.channels {
-                x.extend_from_slice(&h[c * row + lo * per_frame..c * row + hi * per_frame]);
-            }
+            let x = window(
+                h,
+                self.channels,
+                self.frames * per_frame,
+                lo * per_frame..hi * per_frame,
+            );
             let x = Tensor::from_array(([1usize, self.channels, (hi - lo) * per_frame], x))
                 .map_err(err)?;
-            let opts = if at + n == len { last_opts } else { &plain };
+            let opts = if at + n == len { last_opts } else { self.plain };
             let audio = self
                 .tail
                 .run_with_options(ort::inputs![self.input => x], opts)
