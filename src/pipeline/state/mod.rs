@@ -548,7 +548,12 @@ fn confirm_wake(m: &mut Machine, run: u64, d: Detection, fx: &mut Vec<Effect>) {
             score: d.score,
         },
     });
-    earcon(m, Earcon::Wake, fx);
+    // A check that ends after the command has begun (whisper slow on a busy CPU) gets no
+    // chime: it would play over the speaker's words, and the gate on Sori's own sound takes
+    // what it covers for silence, so a command could end early on its first words.
+    if !matches!(m.state, State::Listening { started: true, .. }) {
+        earcon(m, Earcon::Wake, fx);
+    }
     fx.extend(m.deferred.drain(..).map(|kind| Effect::Emit { run, kind }));
 }
 
