@@ -303,17 +303,12 @@ impl Piper {
                 let plain = RunOptions::new().map_err(err)?;
                 let mut start = 0;
                 while start < frames {
-                    let len = if start == 0 {
+                    let size = if start == 0 {
                         first_frames
                     } else {
                         BLOCK_FRAMES
                     };
-                    // A short rest is not worth a slice of its own.
-                    let len = if frames - start <= len + len / 2 {
-                        frames - start
-                    } else {
-                        len
-                    };
+                    let len = next_run(frames - start, size);
                     let lo = start.saturating_sub(CONTEXT_FRAMES);
                     let hi = (start + len + CONTEXT_FRAMES).min(frames);
                     let z = window(out, channels, frames, lo..hi);
@@ -361,75 +356,7 @@ impl Piper {
         }
         Ok(())
     }
-}
 
-/// Columns `cols` of each of the `rows` rows (`row_len` values each) of `x`, row after row: a
-/// stretch of frames of a `[1, channels, frames]` tensor, for a run on that stretch alone.
-fn window(x: &[f32], rows: usize, row_len: usize, cols: std::ops::Range<usize>) -> Vec<f32> {
-    let mut out = Vec::with_capacity(rows * cols.len());
-    for r in 0..rows {
-        out.extend_from_slice(&x[r * row_len + cols.start..r * row_len + cols.end]);
-    }
-    out
-}
-
-/// The decoder's tail over one slice of the head's output.
-struct TailRun<'a> {
-    tail: &'a mut Session,
-    input: &'a str,
-    channels: usize,
-    /// Frames of `z` the head's output covers.
-    frames: usize,
-    /// Options for every run but the slice's last.
-    plain: &'a RunOptions,
-}
-
-impl TailRun<'_> {
-    /// Audio for frames `from..from + len` of the head's output `h` (channels × samples, some
-    /// samples per frame), made `TAIL_FRAMES` at a time.
-    fn slice(
-        &mut self,
-        h: &[f32],
-        from: usize,
-        len: usize,
-        last_opts: &RunOptions,
-        err: &dyn Fn(ort::Error) -> TtsError,
-    ) -> Result<Vec<f32>, TtsError> {
-        let per_frame = h.len() / (self.channels * self.frames);
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at < len {
-            let n = if len - at <= TAIL_FRAMES + TAIL_FRAMES / 2 {
-                len - at
-            } else {
-                TAIL_FRAMES
-            };
-            let first = from + at;
-            let lo = first.saturating_sub(TAIL_CONTEXT);
-            let hi = (first + n + TAIL_CONTEXT).min(self.frames);
-            let x = window(
-                h,
-                self.channels,
-                self.frames * per_frame,
-                lo * per_frame..hi * per_frame,
-            );
-            let x = Tensor::from_array(([1usize, self.channels, (hi - lo) * per_frame], x))
-                .map_err(err)?;
-            let opts = if at + n == len { last_opts } else { self.plain };
-            let audio = self
-                .tail
-                .run_with_options(ort::inputs![self.input => x], opts)
-                .map_err(err)?;
-            let (_, audio) = audio[0].try_extract_tensor::<f32>().map_err(err)?;
-            let hop = audio.len() / (hi - lo);
-            out.extend_from_slice(&audio[(first - lo) * hop..(first - lo + n) * hop]);
-            at += n;
-        }
-        Ok(out)
-    }
-}
-
-impl Piper {
     /// Speaks `text` (already normalised) slice by slice into `out` (see `infer`).
     ///
     /// # Errors
@@ -506,5 +433,73 @@ impl Tts for Piper {
         out: &mut dyn FnMut(Clip) -> bool,
     ) -> Result<(), TtsError> {
         Piper::synthesize_into(self, text, out)
+    }
+}
+
+/// Frames for the next run out of `left`, runs of `size`: a short rest is not worth a run of
+/// its own, so up to half a run more goes with this one.
+fn next_run(left: usize, size: usize) -> usize {
+    if left <= size + size / 2 { left } else { size }
+}
+
+/// Columns `cols` of each of the `rows` rows (`row_len` values each) of `x`, row after row: a
+/// stretch of frames of a `[1, channels, frames]` tensor, for a run on that stretch alone.
+fn window(x: &[f32], rows: usize, row_len: usize, cols: std::ops::Range<usize>) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * cols.len());
+    for r in 0..rows {
+        out.extend_from_slice(&x[r * row_len + cols.start..r * row_len + cols.end]);
+    }
+    out
+}
+
+/// The decoder's tail over one slice of the head's output.
+struct TailRun<'a> {
+    tail: &'a mut Session,
+    input: &'a str,
+    channels: usize,
+    /// Frames of `z` the head's output covers.
+    frames: usize,
+    /// Options for every run but the slice's last.
+    plain: &'a RunOptions,
+}
+
+impl TailRun<'_> {
+    /// Audio for frames `from..from + len` of the head's output `h` (channels × samples, some
+    /// samples per frame), made `TAIL_FRAMES` at a time.
+    fn slice(
+        &mut self,
+        h: &[f32],
+        from: usize,
+        len: usize,
+        last_opts: &RunOptions,
+        err: &dyn Fn(ort::Error) -> TtsError,
+    ) -> Result<Vec<f32>, TtsError> {
+        let per_frame = h.len() / (self.channels * self.frames);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < len {
+            let n = next_run(len - at, TAIL_FRAMES);
+            let first = from + at;
+            let lo = first.saturating_sub(TAIL_CONTEXT);
+            let hi = (first + n + TAIL_CONTEXT).min(self.frames);
+            let x = window(
+                h,
+                self.channels,
+                self.frames * per_frame,
+                lo * per_frame..hi * per_frame,
+            );
+            let x = Tensor::from_array(([1usize, self.channels, (hi - lo) * per_frame], x))
+                .map_err(err)?;
+            let opts = if at + n == len { last_opts } else { self.plain };
+            let audio = self
+                .tail
+                .run_with_options(ort::inputs![self.input => x], opts)
+                .map_err(err)?;
+            let (_, audio) = audio[0].try_extract_tensor::<f32>().map_err(err)?;
+            let hop = audio.len() / (hi - lo);
+            out.extend_from_slice(&audio[(first - lo) * hop..(first - lo + n) * hop]);
+            at += n;
+        }
+        Ok(out)
     }
 }

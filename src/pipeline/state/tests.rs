@@ -486,6 +486,15 @@ fn stop_phrases() {
     }
 }
 
+/// The second stage's answer for run 1.
+fn verified(ok: bool, heard: &str) -> Input {
+    Input::Verified {
+        run: 1,
+        ok,
+        heard: heard.into(),
+    }
+}
+
 #[test]
 fn the_second_stage_confirms_or_rejects_a_wake_word() {
     let mut s = settings();
@@ -515,39 +524,18 @@ fn the_second_stage_confirms_or_rejects_a_wake_word() {
     );
     let (m, fx) = feed(m, [silence(), speech(), speech()]);
     assert!(kinds(&fx).is_empty(), "{fx:?}");
-    let (m, fx) = feed(
-        m,
-        [Input::Verified {
-            run: 1,
-            ok: true,
-            heard: "Hey Jarvis.".into(),
-        }],
-    );
+    let (m, fx) = feed(m, [verified(true, "Hey Jarvis.")]);
     assert_eq!(kinds(&fx), ["WakeDetected", "SpeechStart"]);
     assert!(!fx.contains(&Effect::Earcon(Earcon::Wake)), "{fx:?}");
     assert!(matches!(m.state, State::Listening { started: true, .. }));
     let (m, _) = feed(Machine::new(s.clone(), false), [weak_wake(), silence()]);
-    let (_, fx) = feed(
-        m,
-        [Input::Verified {
-            run: 1,
-            ok: true,
-            heard: "Hey Jarvis.".into(),
-        }],
-    );
+    let (_, fx) = feed(m, [verified(true, "Hey Jarvis.")]);
     assert_eq!(kinds(&fx), ["WakeDetected"]);
     assert!(fx.contains(&Effect::Earcon(Earcon::Wake)), "{fx:?}");
 
     // Rejected: the run ends quietly, and later results for it are ignored.
     let (m, _) = feed(Machine::new(s.clone(), false), [weak_wake(), speech()]);
-    let (m, fx) = feed(
-        m,
-        [Input::Verified {
-            run: 1,
-            ok: false,
-            heard: "Texas.".into(),
-        }],
-    );
+    let (m, fx) = feed(m, [verified(false, "Texas.")]);
     assert_eq!(kinds(&fx), ["WakeRejected", "RunEnd"]);
     assert_eq!(outcome(&fx).as_deref(), Some("rejected"));
     assert!(
