@@ -209,6 +209,68 @@ fn a_stale_transcription_can_be_stopped() {
     assert!(stt.transcribe(&pcm).is_ok());
 }
 
+/// whisper.cpp's encoder asks whether to stop after every node of its graphs, not only once
+/// the whole pass is over (patches/whisper-cpp.cmake), so a stale speculation frees the CPU
+/// within milliseconds. Counted, not timed: a run that is never stopped is asked hundreds of
+/// times (once per encoder node, then per token); one told to stop at the 10th question,
+/// inside the encoder's first graph, fails there and is asked no more.
+#[test]
+fn whisper_stops_inside_the_encoder_pass() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+    struct Asked {
+        calls: AtomicUsize,
+        stop_at: usize,
+    }
+    unsafe extern "C" fn ask(data: *mut std::ffi::c_void) -> bool {
+        // SAFETY: `data` points to the `Asked` below, alive for the whole `full` call.
+        let a = unsafe { &*(data as *const Asked) };
+        a.calls.fetch_add(1, Ordering::Relaxed) + 1 >= a.stop_at
+    }
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c.wav");
+    espeak("what time is it", "en-us", &wav);
+    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let model = repo().join("models/whisper/ggml-base-q8_0.bin");
+    let ctx = WhisperContext::new_with_params(
+        model.display().to_string(),
+        WhisperContextParameters::default(),
+    )
+    .unwrap();
+    let mut state = ctx.create_state().unwrap();
+    let mut run = |asked: &Asked| {
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(2);
+        p.set_language(Some("en"));
+        p.set_audio_ctx(384);
+        p.set_single_segment(true);
+        p.set_no_timestamps(true);
+        // SAFETY: `asked` outlives the call; the callback only touches its atomic.
+        unsafe {
+            p.set_abort_callback(Some(ask));
+            p.set_abort_callback_user_data(asked as *const Asked as *mut std::ffi::c_void);
+        }
+        state.full(p, &pcm)
+    };
+    let never = Asked {
+        calls: AtomicUsize::new(0),
+        stop_at: usize::MAX,
+    };
+    run(&never).expect("whisper stopped without being asked to");
+    let asked = never.calls.load(Ordering::Relaxed);
+    assert!(
+        asked > 100,
+        "whisper asked only {asked} times: the encoder does not ask between its nodes"
+    );
+    let early = Asked {
+        calls: AtomicUsize::new(0),
+        stop_at: 10,
+    };
+    assert!(run(&early).is_err(), "told to stop, whisper went on");
+    assert_eq!(early.calls.load(Ordering::Relaxed), 10);
+}
+
 #[test]
 fn the_language_is_told_from_the_first_words_among_the_ones_sori_speaks() {
     use sori::stt::Stt;

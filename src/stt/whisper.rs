@@ -145,8 +145,9 @@ impl WhisperStt {
         p.set_suppress_nst(true);
         p.set_audio_ctx(audio_ctx);
         if let Some(flag) = &self.abort {
-            // whisper.cpp asks after the encoder and after every decoded token, so a stale
-            // speculation stops early and frees the CPU for the next one. Not through
+            // whisper.cpp asks after every node of the encoder's graphs (patched in,
+            // patches/whisper-cpp.cmake) and after every decoded token, so a stale speculation
+            // stops within milliseconds and frees the CPU for the next one. Not through
             // whisper-rs 0.16's `set_abort_callback_safe`: its trampoline reads the boxed
             // closure as the wrong type and aborts at random.
             // SAFETY: the pointer is the `AtomicBool` inside `self.abort`'s Arc, which lives

@@ -1,6 +1,7 @@
 //! Frames of microphone audio: waiting for the wake word, recording a command until the
 //! trailing silence, following up after a question, and overhearing a stop while speaking.
 
+use super::loudness::Levels;
 use super::*;
 /// Speech running on this long after the wake word is a command said in one breath.
 const ONE_BREATH: usize = 4;
@@ -82,6 +83,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
             };
             let is_speech = f.vad >= threshold && !f.playing;
             let ends_inside = is_speech && f.vad_tail < m.settings.vad_off;
+            let levels = Levels::of(&f.samples);
             if !armed && !started {
                 if !is_speech {
                     // The wake phrase ended: the next speech is the command.
@@ -105,7 +107,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                         silence,
                         started,
                         speculation,
-                        (true, false),
+                        (true, false, levels),
                         fx,
                     )
                 } else {
@@ -138,12 +140,13 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                     silence,
                     started,
                     speculation,
-                    (is_speech, ends_inside),
+                    (is_speech, ends_inside, levels),
                     fx,
                 )
             }
         }
         State::FollowUp { run, left } => {
+            let levels = Levels::of(&f.samples);
             push_pre_roll(m, f.samples);
             if m.muted {
                 end_run(m, run, "stopped", fx);
@@ -162,7 +165,18 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                     kind: EventKind::RunStart { follow_up: true },
                 });
                 let audio = take_pre_roll(m);
-                listen(m, run2, audio, 1, 0, 0, false, None, (true, false), fx)
+                listen(
+                    m,
+                    run2,
+                    audio,
+                    1,
+                    0,
+                    0,
+                    false,
+                    None,
+                    (true, false, levels),
+                    fx,
+                )
             } else if left <= 1 {
                 end_run(m, run, "answered", fx);
                 State::Idle
@@ -252,9 +266,17 @@ fn listen(
     mut silence: usize,
     mut started: bool,
     mut speculation: Option<Speculation>,
-    (is_speech, ends_inside): (bool, bool),
+    (is_speech, vad_ends, levels): (bool, bool, Levels),
     fx: &mut Vec<Effect>,
 ) -> State {
+    if is_speech {
+        if !started {
+            m.peak = 0.0;
+        }
+        m.peak = m.peak.max(levels.loudest);
+    }
+    // The voice stopped inside the frame: its last VAD window let go, or its level dropped.
+    let ends_inside = is_speech && (vad_ends || levels.ends_quiet(m.peak));
     let s = &m.settings;
     if is_speech {
         speech += 1;
@@ -265,8 +287,12 @@ fn listen(
                 audio: audio.clone(),
             });
         }
-        // More speech: any speculative transcript is stale; stop one still running.
-        if let Some(Speculation { result: None, .. }) = speculation.take() {
+        // More speech: any speculative transcript is stale; stop one still running. A frame
+        // the VAD still calls speech but with no window near the command's level is its lag
+        // after the voice stopped, not more speech.
+        if !levels.quiet(m.peak)
+            && let Some(Speculation { result: None, .. }) = speculation.take()
+        {
             fx.push(Effect::DropSpeculation { run });
         }
         if !started {

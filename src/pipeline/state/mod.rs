@@ -270,6 +270,9 @@ pub struct Machine {
     pub queued: VecDeque<Queued>,
     /// A typed command's run whose reply is not to be spoken.
     pub quiet_run: Option<u64>,
+    /// The power of the command's loudest 32 ms window so far, which its end is measured
+    /// against (`loudness`).
+    pub peak: f32,
 }
 
 impl Machine {
@@ -286,6 +289,7 @@ impl Machine {
             deferred: Vec::new(),
             queued: VecDeque::new(),
             quiet_run: None,
+            peak: 0.0,
         }
     }
 
@@ -583,6 +587,7 @@ fn listening(run: u64, audio: Vec<i16>, armed: bool) -> State {
 }
 
 mod frame;
+mod loudness;
 mod transcript;
 
 use frame::{frame, speech_end};

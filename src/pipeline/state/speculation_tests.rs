@@ -230,3 +230,74 @@ fn too_little_speech_is_not_transcribed_early_however_it_ends() {
     let (_, fx) = feed(Machine::new(s.clone(), false), script);
     assert!(speculations(&fx).is_empty(), "{fx:?}");
 }
+
+/// A speech frame (as the VAD sees it) of a sine at `amplitude`, its last `quiet` samples at a
+/// 40 dB lower level.
+fn voiced(amplitude: f32, quiet: usize) -> Input {
+    let Input::Frame(mut f) = speech() else {
+        unreachable!()
+    };
+    f.samples = (0..FRAME)
+        .map(|i| {
+            let a = if i + quiet >= FRAME {
+                amplitude / 100.0
+            } else {
+                amplitude
+            };
+            (a * (i as f32 * 0.3).sin()) as i16
+        })
+        .collect();
+    Input::Frame(f)
+}
+
+#[test]
+fn a_voice_that_drops_inside_a_frame_is_transcribed_before_the_vad_lets_go() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(voiced(8000.0, 0), 10));
+    let (m, _) = feed(Machine::new(s.clone(), false), script);
+    // The VAD still hears speech to the frame's end, but its last 32 ms are 40 dB down.
+    let (m, fx) = feed(m, [voiced(8000.0, 512)]);
+    let first = speculations(&fx);
+    assert_eq!(first.len(), 1, "{fx:?}");
+    // The VAD's lag, a frame with nothing near the command's level, is not more speech ...
+    let (m, fx) = feed(m, [voiced(8000.0, FRAME)]);
+    assert!(fx.is_empty(), "{fx:?}");
+    let (m, fx) = feed(m, n(silence(), s.early_after));
+    assert!(speculations(&fx).is_empty(), "{fx:?}");
+    // ... so the transcript started in the voice's last frame answers.
+    let (m, fx) = feed(
+        m,
+        [speculated("what time is it", first[0] as u64 / 16, true)],
+    );
+    assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
+    assert!(matches!(m.state, State::Handling { run: 1 }));
+}
+
+#[test]
+fn a_drop_inside_a_word_starts_a_speculation_the_next_loud_frame_stops() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(voiced(8000.0, 0), 10));
+    // A stop consonant's closure, then the word goes on at full level.
+    script.push(voiced(8000.0, 512));
+    script.push(voiced(8000.0, 0));
+    let (_, fx) = feed(Machine::new(s.clone(), false), script);
+    assert_eq!(speculations(&fx).len(), 1, "{fx:?}");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::DropSpeculation { run: 1 })),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_softer_ending_that_stays_within_30_db_does_not_start_a_speculation() {
+    let s = settings();
+    let mut script = vec![wake(), silence()];
+    script.extend(n(voiced(8000.0, 0), 10));
+    // 20 dB under the loudest: still the voice (e.g. a trailing "s").
+    script.push(voiced(800.0, 0));
+    let (_, fx) = feed(Machine::new(s.clone(), false), script);
+    assert!(speculations(&fx).is_empty(), "{fx:?}");
+}
