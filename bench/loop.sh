@@ -5,7 +5,8 @@
 #   bench/loop.sh [EVAL_DIR]      (ROUNDS=2 by default; ONLY=shipped runs one configuration;
 #                                 BASELINE=path/to/older/sori adds that build as shipped;
 #                                 several: BASELINE=a:b; PY=0 leaves out the Python
-#                                 reference pipeline, bench/py_pipeline.py)
+#                                 reference pipeline, bench/py_pipeline.py; NOISE_DB=-50
+#                                 adds white noise at that level to every stream)
 source "$(dirname "$0")/prepare.sh" "$@"
 target/release/sori models fetch
 [[ -x $B/venv/bin/python ]] || python3 -m venv "$B/venv"

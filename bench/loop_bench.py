@@ -16,6 +16,9 @@ rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(EVAL, "manifest.ts
 # The two "hey jarvis" recordings that hold only the phrase (the others run on into a second
 # sound or are cut off mid-word, which the loop rightly takes as the start of the command).
 jarvis = [os.path.join(EVAL, r[0]) for r in rows if r[3] == "wake_positive" and r[2] == "hey jarvis" and "pymicro_hey_jarvis_" in r[0]][:2]
+# NOISE_DB=-50 adds white noise at that RMS level (dBFS) to the whole stream: a room is not
+# digitally silent between words, as the synthesized commands are.
+NOISE_DB = float(os.environ["NOISE_DB"]) if os.environ.get("NOISE_DB") else None
 COMMANDS = ["what time is it", "what's the date today", "what can you do", "how are you"]
 CONFIGS = {
     "as shipped (whisper base, language detected)": (SORI, []),
@@ -81,7 +84,10 @@ for i, c in enumerate(COMMANDS):
         hey = load(jarvis[i % len(jarvis)])
         # 1.5 s of quiet first: the wake word model needs about a second of audio before the
         # phrase (a speaker has been listening long before anyone talks to it).
-        s = np.concatenate([np.zeros(24000), hey, np.zeros(11200), a, np.zeros(48000)]).astype(np.int16)
+        s = np.concatenate([np.zeros(24000), hey, np.zeros(11200), a, np.zeros(48000)])
+        if NOISE_DB is not None:
+            s += np.random.default_rng(len(clips)).normal(0, 32768 * 10 ** (NOISE_DB / 20), len(s))
+        s = np.clip(s, -32768, 32767).astype(np.int16)
         loud = np.nonzero(np.abs(a) > 300)[0]
         true_end = (24000 + len(hey) + 11200 + loud[-1]) / 16  # ms into the file
         f = os.path.join(tmp, f"run{len(clips)}.wav")
