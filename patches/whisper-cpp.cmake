@@ -26,11 +26,17 @@ if(NOT _sori_done EQUAL -1)
     return()
 endif()
 
-function(_sori_replace old new)
-    string(FIND "${_sori_text}" "${old}" _at)
-    if(_at EQUAL -1)
+# Replaces `old`, which must occur exactly `times` times, with `new`.
+function(_sori_replace times old new)
+    string(REPLACE "${old}" "" _rest "${_sori_text}")
+    string(LENGTH "${_sori_text}" _all)
+    string(LENGTH "${_rest}" _left)
+    string(LENGTH "${old}" _one)
+    math(EXPR _found "(${_all} - ${_left}) / ${_one}")
+    if(NOT _found EQUAL times)
         message(FATAL_ERROR "patches/whisper-cpp.cmake: this whisper.cpp differs from the one "
-            "the patch was written for (whisper-rs-sys 0.15.0); expected to find:\n${old}\n"
+            "the patch was written for (whisper-rs-sys 0.15.0); expected ${times}, found "
+            "${_found} of:\n${old}\n"
             "Update the patch, or remove CMAKE_PROJECT_INCLUDE from .cargo/config.toml.")
     endif()
     string(REPLACE "${old}" "${new}" _sori_text "${_sori_text}")
@@ -38,7 +44,7 @@ function(_sori_replace old new)
 endfunction()
 
 # 1. The scheduler's compute helper takes the abort callback and hands it to every backend.
-_sori_replace("                      bool   sched_reset = true) {
+_sori_replace(1 "                      bool   sched_reset = true) {
     for (int i = 0; i < ggml_backend_sched_get_n_backends(sched); ++i) {
         ggml_backend_t backend = ggml_backend_sched_get_backend(sched, i);
         ggml_backend_dev_t dev = ggml_backend_get_device(backend);
@@ -57,8 +63,8 @@ _sori_replace("                      bool   sched_reset = true) {
             fn_set_abort(backend, abort_callback, abort_callback_data);
         }
 ")
-# ... and the encoder's three graphs (conv, encoder, cross) pass theirs.
-_sori_replace("ggml_graph_compute_helper(sched, gf, n_threads)) {
+# ... and the encoder's three graphs (conv, encoder, cross) pass theirs: the conv graph's call
+_sori_replace(1 "ggml_graph_compute_helper(sched, gf, n_threads)) {
                 return false;
             }
         } else {"
@@ -66,46 +72,23 @@ _sori_replace("ggml_graph_compute_helper(sched, gf, n_threads)) {
                 return false;
             }
         } else {")
-_sori_replace("        ggml_cgraph * gf = whisper_build_graph_encoder(wctx, wstate);
-
-        if (!ggml_backend_sched_alloc_graph(sched, gf)) {
-            // should never happen as we pre-allocate the memory
-            return false;
+# (the encoder and cross graphs: the decoder's call reads differently)
+_sori_replace(2 "            return false;
         }
 
         if (!ggml_graph_compute_helper(sched, gf, n_threads)) {"
-"        ggml_cgraph * gf = whisper_build_graph_encoder(wctx, wstate);
-
-        if (!ggml_backend_sched_alloc_graph(sched, gf)) {
-            // should never happen as we pre-allocate the memory
-            return false;
-        }
-
-        if (!ggml_graph_compute_helper(sched, gf, n_threads, true, abort_callback, abort_callback_data)) {")
-_sori_replace("        ggml_cgraph * gf = whisper_build_graph_cross(wctx, wstate);
-
-        if (!ggml_backend_sched_alloc_graph(sched, gf)) {
-            // should never happen as we pre-allocate the memory
-            return false;
-        }
-
-        if (!ggml_graph_compute_helper(sched, gf, n_threads)) {"
-"        ggml_cgraph * gf = whisper_build_graph_cross(wctx, wstate);
-
-        if (!ggml_backend_sched_alloc_graph(sched, gf)) {
-            // should never happen as we pre-allocate the memory
-            return false;
+"            return false;
         }
 
         if (!ggml_graph_compute_helper(sched, gf, n_threads, true, abort_callback, abort_callback_data)) {")
 
 # 2. A cache can be left unzeroed ...
-_sori_replace("                                 int   n_ctx) {
+_sori_replace(1 "                                 int   n_ctx) {
     const int64_t n_mem      = n_text_layer*n_ctx;"
 "                                 int   n_ctx,
                                 bool   clear = true) {
     const int64_t n_mem      = n_text_layer*n_ctx;")
-_sori_replace("    ggml_backend_buffer_clear(cache.buffer, 0);
+_sori_replace(1 "    ggml_backend_buffer_clear(cache.buffer, 0);
 
     ggml_free(ctx);"
 "    if (clear) {
@@ -113,8 +96,8 @@ _sori_replace("    ggml_backend_buffer_clear(cache.buffer, 0);
     }
 
     ggml_free(ctx);")
-# ... which the cross cache and the pad are, without flash attention (both calls match).
-_sori_replace("                GGML_PAD(ctx->model.hparams.n_audio_ctx, 256))) {"
+# ... which the cross cache and the pad are, without flash attention.
+_sori_replace(2 "                GGML_PAD(ctx->model.hparams.n_audio_ctx, 256))) {"
 "                GGML_PAD(ctx->model.hparams.n_audio_ctx, 256), ctx->params.flash_attn)) {")
 
 file(WRITE "${_sori_src}" "/* sori-patched */\n${_sori_text}")

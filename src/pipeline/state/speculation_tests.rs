@@ -191,12 +191,18 @@ fn speech_that_ends_inside_a_frame_is_transcribed_from_that_frame_on() {
     let first = speculations(&fx);
     assert_eq!(first.len(), 1, "{fx:?}");
     assert_eq!(first[0] % FRAME, 0);
-    // The silent frames that follow do not start a second one.
+    // The silent frames that follow do not start a second one; the speculation answers.
+    answers_after_silence(m, &s, first[0]);
+}
+
+/// The silence after a speculation of `samples` starts no other one, and its complete
+/// transcript answers.
+fn answers_after_silence(m: Machine, s: &Settings, samples: usize) {
     let (m, fx) = feed(m, n(silence(), s.early_after));
     assert!(speculations(&fx).is_empty(), "{fx:?}");
     let (m, fx) = feed(
         m,
-        [speculated("what time is it", first[0] as u64 / 16, true)],
+        [speculated("what time is it", samples as u64 / 16, true)],
     );
     assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
     assert!(matches!(m.state, State::Handling { run: 1 }));
@@ -263,15 +269,8 @@ fn a_voice_that_drops_inside_a_frame_is_transcribed_before_the_vad_lets_go() {
     // The VAD's lag, a frame with nothing near the command's level, is not more speech ...
     let (m, fx) = feed(m, [voiced(8000.0, FRAME)]);
     assert!(fx.is_empty(), "{fx:?}");
-    let (m, fx) = feed(m, n(silence(), s.early_after));
-    assert!(speculations(&fx).is_empty(), "{fx:?}");
     // ... so the transcript started in the voice's last frame answers.
-    let (m, fx) = feed(
-        m,
-        [speculated("what time is it", first[0] as u64 / 16, true)],
-    );
-    assert_eq!(kinds(&fx), ["SpeechEnd", "SttEnd"]);
-    assert!(matches!(m.state, State::Handling { run: 1 }));
+    answers_after_silence(m, &s, first[0]);
 }
 
 #[test]
