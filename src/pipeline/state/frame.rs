@@ -83,7 +83,6 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
             };
             let is_speech = f.vad >= threshold && !f.playing;
             let ends_inside = is_speech && f.vad_tail < m.settings.vad_off;
-            let levels = Levels::of(&f.samples);
             if !armed && !started {
                 if !is_speech {
                     // The wake phrase ended: the next speech is the command.
@@ -107,7 +106,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                         silence,
                         started,
                         speculation,
-                        (true, false, levels),
+                        (true, false),
                         fx,
                     )
                 } else {
@@ -140,13 +139,12 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                     silence,
                     started,
                     speculation,
-                    (is_speech, ends_inside, levels),
+                    (is_speech, ends_inside),
                     fx,
                 )
             }
         }
         State::FollowUp { run, left } => {
-            let levels = Levels::of(&f.samples);
             push_pre_roll(m, f.samples);
             if m.muted {
                 end_run(m, run, "stopped", fx);
@@ -165,18 +163,7 @@ pub(super) fn frame(m: &mut Machine, mut f: Frame, fx: &mut Vec<Effect>) {
                     kind: EventKind::RunStart { follow_up: true },
                 });
                 let audio = take_pre_roll(m);
-                listen(
-                    m,
-                    run2,
-                    audio,
-                    1,
-                    0,
-                    0,
-                    false,
-                    None,
-                    (true, false, levels),
-                    fx,
-                )
+                listen(m, run2, audio, 1, 0, 0, false, None, (true, false), fx)
             } else if left <= 1 {
                 end_run(m, run, "answered", fx);
                 State::Idle
@@ -266,17 +253,20 @@ fn listen(
     mut silence: usize,
     mut started: bool,
     mut speculation: Option<Speculation>,
-    (is_speech, vad_ends, levels): (bool, bool, Levels),
+    (is_speech, vad_ends): (bool, bool),
     fx: &mut Vec<Effect>,
 ) -> State {
-    if is_speech {
+    // Speech frames are measured against the command's loudest window; the frame is the end
+    // of `audio` on every path here (the pre-roll is at least 300 ms).
+    let levels = is_speech.then(|| Levels::of(&audio[audio.len().saturating_sub(FRAME)..]));
+    if let Some(l) = levels {
         if !started {
             m.peak = 0.0;
         }
-        m.peak = m.peak.max(levels.loudest);
+        m.peak = m.peak.max(l.loudest);
     }
     // The voice stopped inside the frame: its last VAD window let go, or its level dropped.
-    let ends_inside = is_speech && (vad_ends || levels.ends_quiet(m.peak));
+    let ends_inside = levels.is_some_and(|l| vad_ends || l.ends_quiet(m.peak));
     let s = &m.settings;
     if is_speech {
         speech += 1;
@@ -290,7 +280,7 @@ fn listen(
         // More speech: any speculative transcript is stale; stop one still running. A frame
         // the VAD still calls speech but with no window near the command's level is its lag
         // after the voice stopped, not more speech.
-        if !levels.quiet(m.peak)
+        if levels.is_some_and(|l| !l.quiet(m.peak))
             && let Some(Speculation { result: None, .. }) = speculation.take()
         {
             fx.push(Effect::DropSpeculation { run });

@@ -25,7 +25,7 @@ impl Levels {
     /// Windows are counted back from the frame's end, so the last one is the newest audio.
     pub fn of(samples: &[i16]) -> Levels {
         let power = |w: &[i16]| {
-            w.iter().map(|&s| f32::from(s) * f32::from(s)).sum::<f32>() / w.len().max(1) as f32
+            w.iter().map(|&s| f32::from(s) * f32::from(s)).sum::<f32>() / w.len() as f32
         };
         let mut levels = Levels {
             loudest: 0.0,
