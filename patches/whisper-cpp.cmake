@@ -1,4 +1,4 @@
-# Two small changes to the whisper.cpp that whisper-rs-sys 0.15.0 vendors (1.8.3), applied to
+# Three small changes to the whisper.cpp that whisper-rs-sys 0.15.0 vendors (1.8.3), applied to
 # the copy its build script makes under target/ (the cargo registry is never touched).
 # `.cargo/config.toml` hands this file to whisper.cpp's CMake as CMAKE_PROJECT_INCLUDE, which
 # CMake runs after each project() call; the first call patches, later ones find the marker.
@@ -7,11 +7,14 @@
 #    graphs, so a speculative transcription made stale by more speech ran its whole encoder
 #    pass (~300 ms here) and held up the next one. ggml's CPU backend checks the callback
 #    after every node; whisper.cpp just never handed it over for the encoder's graphs.
-# 2. The cross-attention cache and the flash-attention pad are not zeroed when flash attention
-#    is off. Both are sized for the full 30 s window (19 + 3 MB for base); zeroing them makes
-#    every page resident, although without flash attention the decoder reads only the
-#    positions the encoder has just written and the pad is never used. Sori's windows are
-#    384-600 positions, so about 16 MB of each command's memory never gets touched.
+# 2. The decoder's caches are zeroed by handing their pages back to the kernel (they read as
+#    zero and become resident again only when written) instead of writing zeros over them.
+#    The cross-attention cache and the flash-attention pad are sized for the full 30 s window
+#    (19 + 3 MB for base), the self-attention cache for 448 tokens (6 MB, zeroed again before
+#    every transcription); Sori's windows are 384-600 positions and its commands a few dozen
+#    tokens, so about 25 MB of each command's memory never gets touched.
+# 3. The scheduler's graph scratch (1.6 MB for each of the four graphs) is not zeroed: ggml
+#    writes each tensor's header before reading it, and a command's graphs use a fraction.
 #
 # The exact text of each change is checked: a different whisper.cpp stops the build here
 # with a message, rather than building something unpatched without saying so.
@@ -82,23 +85,44 @@ _sori_replace(2 "            return false;
 
         if (!ggml_graph_compute_helper(sched, gf, n_threads, true, abort_callback, abort_callback_data)) {")
 
-# 2. A cache can be left unzeroed ...
-_sori_replace(1 "                                 int   n_ctx) {
-    const int64_t n_mem      = n_text_layer*n_ctx;"
-"                                 int   n_ctx,
-                                bool   clear = true) {
-    const int64_t n_mem      = n_text_layer*n_ctx;")
-_sori_replace(1 "    ggml_backend_buffer_clear(cache.buffer, 0);
+# 2. A helper that zeroes a host buffer with madvise (Linux: private anonymous memory, which
+#    ggml's CPU buffers are, reads back as zero after MADV_DONTNEED) ...
+_sori_replace(1 "static bool whisper_kv_cache_init("
+"#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
-    ggml_free(ctx);"
-"    if (clear) {
-        ggml_backend_buffer_clear(cache.buffer, 0);
+// Sori: zeroes a buffer by giving its whole pages back to the kernel, memset for the rest.
+static void sori_buffer_zero(ggml_backend_buffer_t buffer) {
+#ifdef __linux__
+    if (ggml_backend_buffer_is_host(buffer)) {
+        uint8_t * base = (uint8_t *) ggml_backend_buffer_get_base(buffer);
+        const size_t size = ggml_backend_buffer_get_size(buffer);
+        const uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
+        uint8_t * lo = (uint8_t *) (((uintptr_t) base + page - 1) & ~(page - 1));
+        uint8_t * hi = (uint8_t *) (((uintptr_t) base + size) & ~(page - 1));
+        if (hi > lo && madvise(lo, hi - lo, MADV_DONTNEED) == 0) {
+            memset(base, 0, lo - base);
+            memset(hi, 0, base + size - hi);
+            return;
+        }
     }
+#endif
+    ggml_backend_buffer_clear(buffer, 0);
+}
 
-    ggml_free(ctx);")
-# ... which the cross cache and the pad are, without flash attention.
-_sori_replace(2 "                GGML_PAD(ctx->model.hparams.n_audio_ctx, 256))) {"
-"                GGML_PAD(ctx->model.hparams.n_audio_ctx, 256), ctx->params.flash_attn)) {")
+static bool whisper_kv_cache_init(")
+# ... used where a cache is made and where it is cleared before each transcription.
+_sori_replace(2 "ggml_backend_buffer_clear(cache.buffer, 0);" "sori_buffer_zero(cache.buffer);")
+
+# 3. The graph scratch is allocated without zeroing.
+_sori_replace(1 "    std::vector<uint8_t> meta;
+};"
+"    // Sori: a byte that is not zeroed when the vector grows.
+    struct sori_byte { uint8_t b; sori_byte() {} };
+    std::vector<sori_byte> meta;
+};")
 
 file(WRITE "${_sori_src}" "/* sori-patched */\n${_sori_text}")
 message(STATUS "Sori: patched ${_sori_src} (patches/whisper-cpp.cmake)")

@@ -177,6 +177,7 @@ enum MuteArg {
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
+    sori::memory::configure();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

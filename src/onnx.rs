@@ -46,6 +46,7 @@ pub fn init(models_dir: &Path) -> Result<&'static ort::environment::Environment,
     let path = library_path(models_dir);
     let shown = path.display().to_string();
     let env = ENV.get_or_init(|| {
+        crate::memory::configure();
         if !path.is_file() {
             return Err(format!("missing:{shown}"));
         }

@@ -115,3 +115,60 @@ fn the_voice_gives_its_working_memory_back_after_a_reply() {
         );
     }
 }
+
+/// The daemon's cycle in one process: whisper transcribes a command and rests, the voice speaks
+/// the reply and rests, a few times over. Once warm, a round must not cost more than the one
+/// before, nor leave more behind. glibc's default mmap threshold rises after each big free,
+/// which moved the later rounds' buffers onto the threads' heaps: there the daemon kept 22 MB
+/// after its first reply and its second command peaked 30 MB above the first
+/// (`sori::memory::configure`).
+#[test]
+fn a_command_and_its_reply_leave_nothing_behind() {
+    use sori::stt::Stt;
+    require_models();
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c.wav");
+    espeak("what is the weather like today", "en-us", &wav);
+    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let cfg = models_config();
+    let mut stt = sori::load_stt(&cfg).unwrap();
+    let synth = Synth::spawn(Box::new(sori::tts::Voices::from_config(&cfg).unwrap()));
+    let reply = "Today will be warm and sunny, with a light breeze from the sea. Enjoy it.";
+    // The daemon has both engines warmed up and at rest before the first command.
+    stt.rest();
+    for piece in synth.speak("Ready.", "en") {
+        piece.unwrap();
+    }
+    // (at rest before the command, while transcribing, at rest after the reply)
+    let mut rounds: Vec<(f64, f64, f64)> = Vec::new();
+    for _ in 0..4 {
+        let before = rss_mb();
+        stt.prepare();
+        let t = stt.transcribe_in(&pcm, Some("en")).unwrap();
+        assert!(
+            wer("what is the weather like today", &t.text) <= 0.2,
+            "{:?}",
+            t.text
+        );
+        let busy = rss_mb();
+        stt.rest();
+        for piece in synth.speak(reply, "en") {
+            piece.unwrap();
+        }
+        rounds.push((before, busy, rss_mb()));
+    }
+    eprintln!("MB per round (resting, transcribing, after the reply): {rounds:.0?}");
+    // Both engines are loaded and warm, so round 0 is a daemon's first command.
+    let (rest0, busy0, _) = rounds[0];
+    for (i, &(rest, busy, after)) in rounds.iter().enumerate().skip(1) {
+        assert!(
+            busy - busy0 <= 8.0,
+            "round {i} transcribed at {busy:.0} MB, round 0 at {busy0:.0} MB: {rounds:.0?}"
+        );
+        assert!(
+            rest - rest0 <= 8.0 && after - rest0 <= 8.0,
+            "round {i} rested at {rest:.0}/{after:.0} MB, round 0 at {rest0:.0} MB: {rounds:.0?}"
+        );
+    }
+}

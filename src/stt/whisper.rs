@@ -89,6 +89,7 @@ impl WhisperStt {
     /// `SttError::Load` when the file is not a whisper model.
     pub fn load(path: &Path, opts: WhisperOptions) -> Result<Self, SttError> {
         super::whisper_log::install();
+        crate::memory::configure();
         let started = Instant::now();
         let load_err = |reason: String| SttError::Load {
             path: path.display().to_string(),
