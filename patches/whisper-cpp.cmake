@@ -1,4 +1,4 @@
-# Three small changes to the whisper.cpp that whisper-rs-sys 0.15.0 vendors (1.8.3), applied to
+# Four small changes to the whisper.cpp that whisper-rs-sys 0.15.0 vendors (1.8.3), applied to
 # the copy its build script makes under target/ (the cargo registry is never touched).
 # `.cargo/config.toml` hands this file to whisper.cpp's CMake as CMAKE_PROJECT_INCLUDE, which
 # CMake runs after each project() call; the first call patches, later ones find the marker.
@@ -15,6 +15,11 @@
 #    tokens, so about 25 MB of each command's memory never gets touched.
 # 3. The scheduler's graph scratch (1.6 MB for each of the four graphs) is not zeroed: ggml
 #    writes each tensor's header before reading it, and a command's graphs use a fraction.
+# 4. The prompt's decoding computes the logits of two rows, not of every token: whisper reads
+#    only the last one's (the first token) and the first one's (its no-speech probability).
+#    Each row is a 51865 × 512 product and 207 KB; a prompt with the wake phrase is 8 tokens,
+#    with names from a music library up to about 60 (12 MB and some 3 GFLOP per
+#    transcription, and a command is transcribed several times while it is spoken).
 #
 # The exact text of each change is checked: a different whisper.cpp stops the build here
 # with a message, rather than building something unpatched without saying so.
@@ -123,6 +128,30 @@ _sori_replace(1 "    std::vector<uint8_t> meta;
     struct sori_byte { uint8_t b; sori_byte() {} };
     std::vector<sori_byte> meta;
 };")
+
+# 4. The graph keeps the first and the last row when only the last one's logits are wanted ...
+_sori_replace(1 "    struct ggml_tensor * logits = ggml_mul_mat(ctx0, model.d_te, cur);"
+"    // Sori: the first row (no-speech probability) and the last (the next token) only
+    bool sori_two_rows = !worst_case && !save_alignment_heads_QKs && n_tokens > 2;
+    for (int i = 0; sori_two_rows && i < n_tokens - 1; ++i) {
+        sori_two_rows = batch.logits[i] == 0;
+    }
+    if (sori_two_rows) {
+        cur = ggml_concat(ctx0,
+                ggml_view_2d(ctx0, cur, cur->ne[0], 1, cur->nb[1], 0),
+                ggml_view_2d(ctx0, cur, cur->ne[0], 1, cur->nb[1], (n_tokens - 1)*cur->nb[1]), 1);
+    }
+
+    struct ggml_tensor * logits = ggml_mul_mat(ctx0, model.d_te, cur);")
+# ... and the copy puts those two rows where whisper reads them.
+_sori_replace(1 "    logits_out.resize(n_tokens*n_vocab);
+    for (int i = 0; i < n_tokens; i++) {"
+"    logits_out.resize(n_tokens*n_vocab);
+    if (logits->ne[1] == 2 && n_tokens > 2) {
+        ggml_backend_tensor_get(logits, logits_out.data(), 0, sizeof(float)*n_vocab);
+        ggml_backend_tensor_get(logits, logits_out.data() + n_vocab*(n_tokens - 1), sizeof(float)*n_vocab, sizeof(float)*n_vocab);
+    }
+    for (int i = 0; i < n_tokens && logits->ne[1] == n_tokens; i++) {")
 
 file(WRITE "${_sori_src}" "/* sori-patched */\n${_sori_text}")
 message(STATUS "Sori: patched ${_sori_src} (patches/whisper-cpp.cmake)")

@@ -172,3 +172,42 @@ fn a_command_and_its_reply_leave_nothing_behind() {
         );
     }
 }
+
+/// Names from a music library go to whisper as its prompt (`Handler::hints`), and whisper.cpp
+/// computed the logits of every prompt token, 207 KB each, of which it reads two rows
+/// (`patches/whisper-cpp.cmake`, 4). The prompt still costs its rows of whisper's logits
+/// vector (zero-filled up to the prompt's length), but no longer twice that.
+#[test]
+fn a_long_prompt_costs_whisper_one_row_of_logits_per_token() {
+    use sori::stt::Stt;
+    require_models();
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c.wav");
+    espeak("play Kind of Blue by Miles Davis", "en-us", &wav);
+    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let mut stt = sori::load_stt(&models_config()).unwrap();
+    // About 60 tokens of names.
+    let names = "Abbey Road, Kind of Blue, Miles Davis, The Beatles, Norah Jones, Come Away With \
+                 Me, Blue in Green, So What, Here Comes the Sun, Yesterday, Let It Be, Don't Know \
+                 Why, Minji, Jisoo, Clair de Lune";
+    let mut busy = Vec::new();
+    for prompt in ["", names, "", names] {
+        stt.rest();
+        let resting = rss_mb();
+        let t = stt.transcribe_prompted(&pcm, Some("en"), prompt).unwrap();
+        assert!(
+            wer("play kind of blue by miles davis", &t.text) <= 0.34,
+            "{prompt:?}: {:?}",
+            t.text
+        );
+        busy.push(rss_mb() - resting);
+    }
+    eprintln!("MB over resting, without and with the prompt: {busy:.0?}");
+    let extra = busy[1].max(busy[3]) - busy[0].min(busy[2]);
+    // 60-odd rows of 51,865 floats are 13 MB; computing them all in the graph too was 24 MB.
+    assert!(
+        extra <= 18.0,
+        "the prompt cost whisper {extra:.0} MB: {busy:.0?}"
+    );
+}
