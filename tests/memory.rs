@@ -29,6 +29,14 @@ fn rss_mb() -> f64 {
     kb / 1024.0
 }
 
+/// `text` said by espeak-ng, as 16 kHz samples.
+fn spoken(text: &str) -> Vec<f32> {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("c.wav");
+    espeak(text, "en-us", &wav);
+    sori::audio::wav::load_16k_mono(&wav).unwrap()
+}
+
 /// Between commands whisper gives its working memory back (`Stt::rest`), every time, and the
 /// next command, and a language identification on the re-created state, come out as before.
 #[test]
@@ -36,10 +44,7 @@ fn whisper_gives_its_working_memory_back_between_commands() {
     use sori::stt::Stt;
     require_models();
     let _alone = alone();
-    let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("c.wav");
-    espeak("what is the weather like today", "en-us", &wav);
-    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let pcm = spoken("what is the weather like today");
     let cfg = models_config();
     let mut stt = sori::load_stt(&cfg).unwrap();
     let among = ["en".to_string(), "ko".to_string()];
@@ -127,10 +132,7 @@ fn a_command_and_its_reply_leave_nothing_behind() {
     use sori::stt::Stt;
     require_models();
     let _alone = alone();
-    let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("c.wav");
-    espeak("what is the weather like today", "en-us", &wav);
-    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let pcm = spoken("what is the weather like today");
     let cfg = models_config();
     let mut stt = sori::load_stt(&cfg).unwrap();
     let synth = Synth::spawn(Box::new(sori::tts::Voices::from_config(&cfg).unwrap()));
@@ -182,10 +184,7 @@ fn a_long_prompt_costs_whisper_one_row_of_logits_per_token() {
     use sori::stt::Stt;
     require_models();
     let _alone = alone();
-    let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("c.wav");
-    espeak("play Kind of Blue by Miles Davis", "en-us", &wav);
-    let pcm = sori::audio::wav::load_16k_mono(&wav).unwrap();
+    let pcm = spoken("play Kind of Blue by Miles Davis");
     let mut stt = sori::load_stt(&models_config()).unwrap();
     // About 60 tokens of names.
     let names = "Abbey Road, Kind of Blue, Miles Davis, The Beatles, Norah Jones, Come Away With \
