@@ -269,8 +269,8 @@ impl super::Stt for WhisperStt {
 
     fn rest(&mut self) {
         if self.state.take().is_some() {
-            // glibc raises its mmap threshold after the first big free, so later states come
-            // from the heap, whose freed pages stay resident until trimmed.
+            // The big buffers were unmapped as they were freed (`memory::configure`); the
+            // state's smaller pieces leave freed heap pages, resident until trimmed.
             crate::memory::give_back();
             tracing::debug!("whisper state released");
         }
