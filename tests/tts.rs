@@ -269,7 +269,8 @@ fn a_sentence_streams_in_slices_that_join_into_what_the_whole_voice_says() {
     assert!(halves.front.is_file() && halves.decoder.is_file());
     // The decoder is cut again, so its tail runs on short stretches (bounded memory).
     assert!(halves.tail.as_ref().is_some_and(|(t, _)| t.is_file()));
-    let mut piper = sori::tts::piper::Piper::load(&models, &voice, 1.0, 2).unwrap();
+    // The published float weights: the slices are compared with the whole float model.
+    let mut piper = sori::tts::piper::Piper::load_with(&models, &voice, 1.0, 2, false).unwrap();
     assert!(piper.streams());
     // Without noise both runs compute the same latent, so they must give the same audio.
     piper.set_noise(0.0, 0.0);
@@ -344,4 +345,72 @@ fn worst_difference(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max)
+}
+
+/// A convolution in 8 bits (`quantize`) computes what the float one does, run by ONNX Runtime.
+#[test]
+fn an_eight_bit_convolution_computes_what_the_float_one_does() {
+    require_models();
+    let models = repo().join("models");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, inp, k, len) = (16, 8, 5, 64);
+    // Deterministic weights and input in about [-1, 1].
+    let wave = |i: usize, f: f32| ((i as f32 * f).sin() + (i as f32 * f * 0.37).cos()) / 2.0;
+    let w: Vec<f32> = (0..out * inp * k).map(|i| wave(i, 0.71) * 0.3).collect();
+    let b: Vec<f32> = (0..out).map(|i| wave(i, 1.3) * 0.1).collect();
+    let x: Vec<f32> = (0..inp * len).map(|i| wave(i, 0.13)).collect();
+    let float = sori::tts::quantize::one_conv_model(&w, out, inp, k, &b);
+    let (eight, n) = sori::tts::quantize::conv_weights(&float).unwrap();
+    assert_eq!(n, 1);
+    let run = |bytes: &[u8], name: &str| -> Vec<f32> {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let mut s = sori::onnx::session(&models, &path).unwrap();
+        let input = ort::value::Tensor::from_array(([1usize, inp, len], x.clone())).unwrap();
+        let y = s.run(ort::inputs!["x" => input]).unwrap();
+        y[0].try_extract_tensor::<f32>().unwrap().1.to_vec()
+    };
+    let (a, q) = (run(&float, "float.onnx"), run(&eight, "eight.onnx"));
+    assert_eq!(a.len(), out * len);
+    let mean = a.iter().map(|v| v.abs()).sum::<f32>() / a.len() as f32;
+    let err = a.iter().zip(&q).map(|(a, q)| (a - q).abs()).sum::<f32>() / a.len() as f32;
+    eprintln!("mean |y| {mean:.4}, mean error {err:.5}");
+    assert!(mean > 0.05, "degenerate test: mean |y| {mean}");
+    assert!(err < 0.02 * mean, "8-bit error {err} against mean {mean}");
+}
+
+/// The voice's front is kept in 8 bits beside its float parts, at about a quarter of the size,
+/// and says a sentence as long as the float one does (the round trip through whisper above
+/// runs on it: it is the default).
+#[test]
+fn the_voice_front_in_eight_bits_says_the_same_sentence() {
+    require_models();
+    let models = repo().join("models");
+    let voice = models.join("piper/en_US-joe-medium.onnx");
+    let halves = sori::tts::split_files::halves(&models, &voice).unwrap();
+    let eight = sori::tts::split_files::quantized_front(&halves.front).expect("an 8-bit front");
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len() as f64;
+    let ratio = size(&eight) / size(&halves.front);
+    eprintln!("8-bit front: {:.0} % of the float one", ratio * 100.0);
+    assert!(ratio < 0.3, "{ratio}");
+    let phonemes =
+        sori::tts::phonemize::phonemize("The message to your mother has been sent.", "en-us")
+            .unwrap();
+    let mut lens = Vec::new();
+    for quantized in [false, true] {
+        let mut piper =
+            sori::tts::piper::Piper::load_with(&models, &voice, 1.0, 2, quantized).unwrap();
+        piper.set_noise(0.0, 0.0);
+        let audio = slices_of(&mut piper, &phonemes).concat();
+        let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(peak > 0.05, "silent output: peak {peak}");
+        lens.push(audio.len() as f64);
+    }
+    // Durations come from the front: within a few frames of each other.
+    assert!(
+        (lens[0] - lens[1]).abs() / lens[0] < 0.05,
+        "float {} samples, 8-bit {}",
+        lens[0],
+        lens[1]
+    );
 }

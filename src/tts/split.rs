@@ -11,6 +11,8 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
+use super::proto::{Field, Malformed, fields, header, strings};
+
 /// The vocoder's first node in Piper's exports (`dec.conv_pre` of VITS).
 pub const DECODER_FIRST_NODE: &str = "/dec/conv_pre/Conv";
 /// The vocoder's second upsampling layer: its input (128 channels at 8 samples per frame for a
@@ -30,91 +32,10 @@ pub enum SplitError {
     Io(#[from] std::io::Error),
 }
 
-/// One protobuf field: its number, wire type, the whole encoded field and its payload.
-#[derive(Clone, Copy)]
-struct Field<'a> {
-    num: u64,
-    raw: &'a [u8],
-    body: &'a [u8],
-}
-
-fn varint(buf: &[u8], at: &mut usize) -> Result<u64, SplitError> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *buf
-            .get(*at)
-            .ok_or(SplitError::Malformed("truncated varint"))?;
-        *at += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(v);
-        }
+impl From<Malformed> for SplitError {
+    fn from(e: Malformed) -> Self {
+        SplitError::Malformed(e.0)
     }
-    Err(SplitError::Malformed("varint too long"))
-}
-
-fn fields(buf: &[u8]) -> Result<Vec<Field<'_>>, SplitError> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < buf.len() {
-        let start = at;
-        let key = varint(buf, &mut at)?;
-        let body_start;
-        match key & 7 {
-            0 => {
-                body_start = at;
-                varint(buf, &mut at)?;
-            }
-            1 => {
-                body_start = at;
-                at += 8;
-            }
-            2 => {
-                let len = varint(buf, &mut at)? as usize;
-                body_start = at;
-                at = at
-                    .checked_add(len)
-                    .ok_or(SplitError::Malformed("length overflow"))?;
-            }
-            5 => {
-                body_start = at;
-                at += 4;
-            }
-            _ => return Err(SplitError::Malformed("unknown wire type")),
-        }
-        if at > buf.len() {
-            return Err(SplitError::Malformed("field runs past the end"));
-        }
-        out.push(Field {
-            num: key >> 3,
-            raw: &buf[start..at],
-            body: &buf[body_start..at],
-        });
-    }
-    Ok(out)
-}
-
-fn strings<'a>(fs: &[Field<'a>], num: u64) -> Vec<&'a str> {
-    fs.iter()
-        .filter(|f| f.num == num)
-        .map(|f| std::str::from_utf8(f.body).unwrap_or(""))
-        .collect()
-}
-
-fn put_varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// A length-delimited field's key and length.
-fn header(num: u64, len: usize) -> Vec<u8> {
-    let mut h = Vec::with_capacity(12);
-    put_varint((num << 3) | 2, &mut h);
-    put_varint(len as u64, &mut h);
-    h
 }
 
 /// `ValueInfoProto` for a float tensor of any shape named `name`.

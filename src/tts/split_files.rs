@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use super::quantize;
 use super::split::{Model, Part, SplitError};
 
 /// A voice cut in two (front and decoder) or three (the decoder's head and tail), and the
@@ -80,6 +81,53 @@ pub fn halves(models_dir: &Path, model: &Path) -> Option<Halves> {
         }
     }
 }
+
+/// The front with 8-bit convolution weights (`quantize`), made beside `front` the first time
+/// it is asked for. `None` when it cannot be made or kept: the voice then loads its float front.
+pub fn quantized_front(front: &Path) -> Option<PathBuf> {
+    let dir = front.parent()?;
+    let path = dir.join(QUANTIZED_FRONT);
+    if path.is_file() {
+        return Some(path);
+    }
+    let refused = dir.join("front.u8.unsupported");
+    if refused.is_file() {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    let made = std::fs::read(front)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| quantize::conv_weights(&bytes).map_err(|e| e.to_string()));
+    match made {
+        Ok((bytes, convs)) => {
+            let tmp = dir.join(format!("{QUANTIZED_FRONT}.{}.partial", std::process::id()));
+            match std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path)) {
+                Ok(()) => {
+                    tracing::info!(
+                        convs,
+                        mb = bytes.len() / 1_000_000,
+                        ms = started.elapsed().as_millis() as u64,
+                        "voice weights in 8 bits (once)"
+                    );
+                    Some(path)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    tracing::warn!(dir = %dir.display(), "could not keep the 8-bit voice: {e}");
+                    None
+                }
+            }
+        }
+        Err(reason) => {
+            tracing::info!("the voice keeps float weights: {reason}");
+            let _ = std::fs::write(&refused, reason);
+            None
+        }
+    }
+}
+
+/// The 8-bit front's file name, beside `front.onnx`.
+const QUANTIZED_FRONT: &str = "front.u8.onnx";
 
 fn make(model: &Path, dir: &Path) -> Result<Halves, SplitError> {
     let bytes = std::fs::read(model)?;

@@ -87,6 +87,8 @@ pub struct Voices {
     remote_timeout: std::time::Duration,
     /// `tts.release_memory`.
     release_memory: bool,
+    /// `tts.quantize`.
+    quantize: bool,
     /// Per Wyoming server: whether it is worth trying now.
     remotes: HashMap<String, Retry>,
 }
@@ -118,6 +120,7 @@ impl Voices {
             threads: cfg.tts.threads(),
             remote_timeout: std::time::Duration::from_millis(u64::from(cfg.tts.remote_timeout_ms)),
             release_memory: cfg.tts.release_memory,
+            quantize: cfg.tts.quantize,
             remotes: HashMap::new(),
         })
     }
@@ -155,7 +158,13 @@ impl Voices {
         }
         if !self.piper.contains_key(path) {
             let started = std::time::Instant::now();
-            match Piper::load(&self.models_dir, path, self.speed, self.threads) {
+            match Piper::load_with(
+                &self.models_dir,
+                path,
+                self.speed,
+                self.threads,
+                self.quantize,
+            ) {
                 Ok(p) => {
                     tracing::info!(
                         voice = p.name(),
