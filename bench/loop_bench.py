@@ -24,6 +24,7 @@ CONFIGS = {
     "as shipped (whisper base, language detected)": (SORI, []),
     "whisper base, `stt.language = \"en\"`": (SORI, ["--set", "stt.language=en"]),
     "whisper tiny.en": (SORI, ["--set", "stt.model=tiny.en"]),
+    "Piper voice with float weights (`tts.quantize = false`)": (SORI, ["--set", "tts.quantize=false"]),
 }
 # BASELINE=path/to/an/older/sori adds that build, as shipped, to compare in the same run
 # (several builds: paths separated by ':').

@@ -54,7 +54,9 @@ def summary(rows):
 ENGINES = [("Python Piper", run_python), ("Sori", run_sori),
            # Python Piper keeps ONNX Runtime's working memory between replies; Sori gives it
            # back after each one unless told not to: this row is the same engine without that.
-           ("Sori, memory kept between replies", lambda text: run_sori(text, extra=["--set", "tts.release_memory=false"]))]
+           ("Sori, memory kept between replies", lambda text: run_sori(text, extra=["--set", "tts.release_memory=false"])),
+           # The voice's front with its published float weights instead of 8-bit ones.
+           ("Sori, float weights", lambda text: run_sori(text, extra=["--set", "tts.quantize=false"]))]
 # BASELINE=path/to/an/older/sori adds that build, to compare Sori with itself in the same run.
 if os.environ.get("BASELINE"):
     ENGINES.append(("Sori, baseline build", lambda text: run_sori(text, sori=os.environ["BASELINE"])))
@@ -85,6 +87,7 @@ for name in TEXTS:
     py, so = results[("Python Piper", name)], results[("Sori", name)]
     lines.append(ratio_row(name, "Sori / Python", so, py))
     lines.append(ratio_row(name, "Sori with memory kept / Python", results[("Sori, memory kept between replies", name)], py))
+    lines.append(ratio_row(name, "Sori / Sori with float weights", so, results[("Sori, float weights", name)]))
     if ("Sori, baseline build", name) in results:
         lines.append(ratio_row(name, "Sori / baseline build", so, results[("Sori, baseline build", name)]))
 lines.append(f"| Korean, 2 sentences | Sori (espeak-ng ko) | – | {med(ko, 'cold_first'):.0f} | {med(ko, 'first'):.0f} | {med(ko, 'rtf'):.3f} | {med(ko, 'audio') / 1000:.1f} |")

@@ -518,13 +518,17 @@ fn models(cfg: &config::Config, command: ModelsCommand) -> anyhow::Result<()> {
                 done.len(),
                 dir.display()
             );
-            // Piper voices are cut at their vocoder now rather than when the daemon first
-            // loads them (see `tts::split`).
+            // Piper voices are cut at their vocoder, and their front made in 8 bits, now
+            // rather than when the daemon first loads them (see `tts::split`, `tts::quantize`).
             for (path, _) in &done {
                 if path.starts_with("piper/") && path.ends_with(".onnx") {
                     let voice = dir.join(path);
-                    if sori::tts::split_files::halves(&dir, &voice).is_some() {
-                        eprintln!("{path}: ready to stream within sentences");
+                    if let Some(h) = sori::tts::split_files::halves(&dir, &voice) {
+                        let eight = sori::tts::split_files::quantized_front(&h.front).is_some();
+                        eprintln!(
+                            "{path}: ready to stream within sentences{}",
+                            if eight { ", 8-bit front made" } else { "" }
+                        );
                     }
                 }
             }
