@@ -29,6 +29,7 @@ pub mod audio;
 pub mod config;
 pub mod daemon;
 pub mod doctor;
+pub mod graph;
 pub mod intent;
 pub mod lang;
 pub mod memory;

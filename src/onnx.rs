@@ -102,38 +102,66 @@ pub fn session_with_threads(
     model: &Path,
     threads: usize,
 ) -> Result<Session, OnnxError> {
-    let env = init(models_dir)?;
-    let err = |e: ort::Error| OnnxError::Model {
-        path: model.display().to_string(),
-        reason: e.to_string(),
-    };
+    let shown = model.display().to_string();
     if !model.is_file() {
         return Err(OnnxError::Model {
-            path: model.display().to_string(),
+            path: shown,
             reason: "file not found".into(),
         });
     }
+    builder(models_dir, &shown, threads)?
+        .commit_from_file(model)
+        .map_err(model_err(&shown))
+}
+
+/// A single-threaded streaming session (as `session`) for a model made in memory, such as a
+/// part cut from a model file; `label` names it in errors.
+///
+/// # Errors
+/// `OnnxError::Model` naming `label`.
+pub fn session_from_memory(
+    models_dir: &Path,
+    label: &str,
+    bytes: &[u8],
+) -> Result<Session, OnnxError> {
+    builder(models_dir, label, 1)?
+        .commit_from_memory(bytes)
+        .map_err(model_err(label))
+}
+
+fn model_err(path: &str) -> impl Fn(ort::Error) -> OnnxError + '_ {
+    move |e| OnnxError::Model {
+        path: path.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn builder(
+    models_dir: &Path,
+    shown: &str,
+    threads: usize,
+) -> Result<ort::session::builder::SessionBuilder, OnnxError> {
+    let env = init(models_dir)?;
+    let err = model_err(shown);
     let builder = Session::builder(env)
-        .map_err(err)?
+        .map_err(&err)?
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| err(e.into()))?;
     // More than one thread: the process's shared pool (one thread per core, up to 4).
-    let mut builder = if threads > 1 {
-        builder
-    } else {
-        builder
-            .with_independent_thread_pool()
-            .map_err(|e| err(e.into()))?
-            .with_intra_threads(1)
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .with_intra_op_spinning(false)
-            .map_err(|e| err(e.into()))?
-            .with_inter_op_spinning(false)
-            .map_err(|e| err(e.into()))?
-    };
-    builder.commit_from_file(model).map_err(err)
+    if threads > 1 {
+        return Ok(builder);
+    }
+    builder
+        .with_independent_thread_pool()
+        .map_err(|e| err(e.into()))?
+        .with_intra_threads(1)
+        .map_err(|e| err(e.into()))?
+        .with_inter_threads(1)
+        .map_err(|e| err(e.into()))?
+        .with_intra_op_spinning(false)
+        .map_err(|e| err(e.into()))?
+        .with_inter_op_spinning(false)
+        .map_err(|e| err(e.into()))
 }
 
 /// Maps an ort error from `run` to `OnnxError::Run`.

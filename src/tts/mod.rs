@@ -12,7 +12,6 @@ pub mod espeak;
 pub mod normalize;
 pub mod phonemize;
 pub mod piper;
-pub mod proto;
 pub mod quantize;
 pub mod split;
 pub mod split_files;

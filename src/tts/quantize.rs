@@ -10,8 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::proto::{
-    Field, Malformed, bytes_field, fields, header, ints, strings, varint, varint_field,
+use crate::graph::proto::{
+    Field, Malformed, bytes_field, fields, float_value, header, ints, node, strings, varint,
+    varint_field,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -93,23 +94,6 @@ fn tensor(name: &str, dims: &[i64], data_type: u64, raw: &[u8]) -> Vec<u8> {
     bytes_field(5, &t)
 }
 
-/// A `NodeProto` field of the graph; `attrs` are encoded `AttributeProto` fields.
-fn node(name: &str, op: &str, inputs: &[&str], outputs: &[&str], attrs: &[&[u8]]) -> Vec<u8> {
-    let mut n = Vec::new();
-    for i in inputs {
-        n.extend(bytes_field(1, i.as_bytes()));
-    }
-    for o in outputs {
-        n.extend(bytes_field(2, o.as_bytes()));
-    }
-    n.extend(bytes_field(3, name.as_bytes()));
-    n.extend(bytes_field(4, op.as_bytes()));
-    for a in attrs {
-        n.extend_from_slice(a);
-    }
-    bytes_field(1, &n)
-}
-
 /// `to = FLOAT`, for `Cast`.
 fn cast_to_float() -> Vec<u8> {
     let mut a = bytes_field(1, b"to");
@@ -156,22 +140,19 @@ pub fn conv_weights(bytes: &[u8]) -> Result<(Vec<u8>, usize), QuantizeError> {
             inits.insert(name, tf);
         }
     }
-    let nodes: Vec<Vec<Field<'_>>> = graph
+    // Each node's parsed fields and its whole encoded field.
+    let nodes: Vec<(Vec<Field<'_>>, &[u8])> = graph
         .iter()
         .filter(|f| f.num == 1)
-        .map(|f| fields(f.body))
-        .collect::<Result<_, _>>()?;
-    // How each initializer is used: a weight is converted only if every use is as a Conv's
-    // weight, so nothing else ever sees the uint8 tensor.
+        .map(|f| Ok((fields(f.body)?, f.raw)))
+        .collect::<Result<_, Malformed>>()?;
+    // How often each value is read: a weight is converted only where its Conv is its one
+    // reader, so nothing else sees the uint8 tensor or misses the float one, and no two Convs
+    // write the same uint8 initializer.
     let mut uses: HashMap<&str, usize> = HashMap::new();
-    let mut conv_weight_uses: HashMap<&str, usize> = HashMap::new();
-    for nf in &nodes {
-        let op = strings(nf, 4).first().copied().unwrap_or("");
-        for (i, input) in strings(nf, 1).into_iter().enumerate() {
+    for (nf, _) in &nodes {
+        for input in strings(nf, 1) {
             *uses.entry(input).or_default() += 1;
-            if op == "Conv" && i == 1 {
-                *conv_weight_uses.entry(input).or_default() += 1;
-            }
         }
     }
     for f in graph.iter().filter(|f| f.num == 12) {
@@ -184,9 +165,7 @@ pub fn conv_weights(bytes: &[u8]) -> Result<(Vec<u8>, usize), QuantizeError> {
     let mut dropped: HashSet<&str> = HashSet::new();
     let mut quantized_inputs: HashMap<&str, [String; 3]> = HashMap::new();
     let mut converted = 0;
-    let mut graph_iter = graph.iter().filter(|f| f.num == 1);
-    for nf in &nodes {
-        let raw = graph_iter.next().map(|f| f.raw).unwrap_or_default();
+    for (nf, raw) in &nodes {
         let op = strings(nf, 4).first().copied().unwrap_or("");
         let domain = strings(nf, 7).first().copied().unwrap_or("");
         let inputs = strings(nf, 1);
@@ -195,7 +174,7 @@ pub fn conv_weights(bytes: &[u8]) -> Result<(Vec<u8>, usize), QuantizeError> {
         let plain = op != "Conv"
             || !(domain.is_empty() || domain == "ai.onnx")
             || outputs.len() != 1
-            || uses.get(weight) != conv_weight_uses.get(weight);
+            || uses.get(weight) != Some(&1);
         let w = match inits.get(weight) {
             Some(tf) if !plain => float_tensor(tf)?,
             _ => None,
@@ -377,19 +356,18 @@ pub fn one_conv_model(w: &[f32], out: usize, inp: usize, k: usize, b: &[f32]) ->
         &f32s(w),
     ));
     g.extend(tensor("b", &[out as i64], FLOAT, &f32s(b)));
-    // ValueInfoProto { name, type: tensor(float) } for the input and the output.
-    let value = |num: u64, name: &str| {
-        let mut v = bytes_field(1, name.as_bytes());
-        v.extend(bytes_field(2, &[0x0a, 0x02, 0x08, 0x01]));
-        bytes_field(num, &v)
-    };
-    g.extend(value(11, "x"));
-    g.extend(value(12, "y"));
+    g.extend(float_value(11, "x"));
+    g.extend(float_value(12, "y"));
+    model_of(&g)
+}
+
+/// A model (opset 15) of the encoded graph fields `g`.
+fn model_of(g: &[u8]) -> Vec<u8> {
     let mut m = varint_field(1, 8); // ir_version
     let mut opset = bytes_field(1, b"");
     opset.extend(varint_field(2, 15));
     m.extend(bytes_field(8, &opset));
-    m.extend(bytes_field(7, &g));
+    m.extend(bytes_field(7, g));
     m
 }
 
@@ -421,15 +399,7 @@ mod tests {
                 "Add"
             ]
         );
-        let inits: Vec<(String, u64)> = g
-            .iter()
-            .filter(|f| f.num == 5)
-            .map(|f| {
-                let tf = fields(f.body).unwrap();
-                let ty = varint(tf.iter().find(|f| f.num == 2).unwrap().body, &mut 0).unwrap();
-                (strings(&tf, 8)[0].to_string(), ty)
-            })
-            .collect();
+        let inits = inits_of(&q);
         // The float weights and the bias as it was are gone; the bias comes back as [4, 1].
         assert!(
             !inits.iter().any(|(n, _)| n == "w" || n == "b"),
@@ -440,6 +410,47 @@ mod tests {
         assert!(inits.contains(&("conv_bias_reshaped".into(), FLOAT)));
         // The graph's input and output are those of the model.
         assert_eq!(g.iter().filter(|f| f.num == 11 || f.num == 12).count(), 2);
+    }
+
+    /// The initializers' names and types.
+    fn inits_of(model: &[u8]) -> Vec<(String, u64)> {
+        let m = fields(model).unwrap();
+        let g = fields(m.iter().find(|f| f.num == 7).unwrap().body).unwrap();
+        g.iter()
+            .filter(|f| f.num == 5)
+            .map(|f| {
+                let tf = fields(f.body).unwrap();
+                let ty = varint(tf.iter().find(|f| f.num == 2).unwrap().body, &mut 0).unwrap();
+                (strings(&tf, 8)[0].to_string(), ty)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_weight_two_convolutions_share_stays_float() {
+        let w: Vec<u8> = [0.5f32, -1.0, 0.25, 2.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let mut g = node("conv1", "Conv", &["x", "w"], &["y"], &[]);
+        g.extend(node("conv2", "Conv", &["y", "w"], &["z"], &[]));
+        g.extend(node("conv3", "Conv", &["z", "v"], &["out"], &[]));
+        g.extend(tensor("w", &[2, 2, 1], FLOAT, &w));
+        g.extend(tensor("v", &[2, 2, 1], FLOAT, &w));
+        g.extend(float_value(11, "x"));
+        g.extend(float_value(12, "out"));
+        let (q, n) = conv_weights(&model_of(&g)).unwrap();
+        // Only `v` has one reader; `w` stays float, once, for both of its convolutions.
+        assert_eq!(n, 1);
+        let inits = inits_of(&q);
+        assert_eq!(
+            inits.iter().filter(|(n, _)| n == "w").count(),
+            1,
+            "{inits:?}"
+        );
+        assert!(inits.contains(&("w".into(), FLOAT)));
+        assert!(inits.contains(&("v_quantized".into(), UINT8)));
+        assert!(!inits.iter().any(|(n, _)| n == "w_quantized" || n == "v"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! models directory (`piper/.split/NAME-SIZE-MTIME/`), so loading a voice reads them like any
 //! model. A voice that cannot be cut is remembered too, and runs whole.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -100,9 +101,9 @@ pub fn quantized_front(front: &Path) -> Option<PathBuf> {
         .and_then(|bytes| quantize::conv_weights(&bytes).map_err(|e| e.to_string()));
     match made {
         Ok((bytes, convs)) => {
-            let tmp = dir.join(format!("{QUANTIZED_FRONT}.{}.partial", std::process::id()));
-            match std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path)) {
-                Ok(()) => {
+            let write = |w: &mut dyn Write| Ok(w.write_all(&bytes)?);
+            match write_new(dir, QUANTIZED_FRONT, write) {
+                Ok(path) => {
                     tracing::info!(
                         convs,
                         mb = bytes.len() / 1_000_000,
@@ -112,7 +113,6 @@ pub fn quantized_front(front: &Path) -> Option<PathBuf> {
                     Some(path)
                 }
                 Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
                     tracing::warn!(dir = %dir.display(), "could not keep the 8-bit voice: {e}");
                     None
                 }
@@ -133,21 +133,8 @@ fn make(model: &Path, dir: &Path) -> Result<Halves, SplitError> {
     let bytes = std::fs::read(model)?;
     let m = Model::parse(&bytes)?;
     std::fs::create_dir_all(dir)?;
-    let write = |part: Part, name: &str| -> Result<PathBuf, SplitError> {
-        let path = dir.join(name);
-        // Unique per process, so two loading at once do not write into one file.
-        let tmp = dir.join(format!("{name}.{}.partial", std::process::id()));
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        let written = m
-            .write(part, &mut w)
-            .and_then(|()| Ok(std::io::Write::flush(&mut w)?));
-        drop(w);
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        std::fs::rename(&tmp, &path)?;
-        Ok(path)
+    let write = |part: Part, name: &str| {
+        write_new(dir, name, |mut w: &mut dyn Write| m.write(part, &mut w))
     };
     let front = write(Part::Front, "front.onnx")?;
     std::fs::write(dir.join("cut"), &m.cut)?;
@@ -171,6 +158,26 @@ fn make(model: &Path, dir: &Path) -> Result<Halves, SplitError> {
         cut: m.cut.clone(),
         tail,
     })
+}
+
+/// Writes `dir/name` with `fill` through a temporary file renamed into place, so that a reader
+/// never sees half a model.
+fn write_new(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), SplitError>,
+) -> Result<PathBuf, SplitError> {
+    let path = dir.join(name);
+    // Unique per process, so two loading at once do not write into one file.
+    let tmp = dir.join(format!("{name}.{}.partial", std::process::id()));
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    let written = fill(&mut w).and_then(|()| Ok(w.flush()?));
+    drop(w);
+    if let Err(e) = written.and_then(|()| Ok(std::fs::rename(&tmp, &path)?)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(path)
 }
 
 /// Removes halves made from an earlier file of the same voice.

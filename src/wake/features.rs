@@ -1,6 +1,6 @@
 //! openWakeWord's shared feature pipeline: 80 ms of 16 kHz audio → melspectrogram model
 //! (8 new frames of 32 bins, scaled `x/10 + 2`) → embedding model over the last 76 mel frames →
-//! one 96-d embedding. Every wake word classifier (pretrained or personal) reads the same
+//! one 96-d embedding (run incrementally, see `embedding`). Every wake word classifier (pretrained or personal) reads the same
 //! embeddings, so several wake words cost little more than one.
 
 use std::collections::VecDeque;
@@ -9,14 +9,13 @@ use std::path::Path;
 use ort::session::Session;
 use ort::value::TensorRef;
 
+use super::embedding::Embedding;
 use crate::onnx::{self, OnnxError};
 
 /// Samples per feature step (80 ms).
 pub const CHUNK: usize = 1280;
 /// Extra samples the melspectrogram model needs before each chunk (3 hops of 10 ms).
 const MEL_CONTEXT: usize = 480;
-/// Mel frames per embedding window.
-const MEL_WINDOW: usize = 76;
 pub const MEL_BINS: usize = 32;
 pub const EMBEDDING: usize = 96;
 /// Embeddings kept: enough for the longest classifier input (16) and personal wake words.
@@ -24,15 +23,13 @@ const KEEP_EMBEDDINGS: usize = 32;
 
 pub struct Features {
     mel: Session,
-    embedding: Session,
+    embedding: Embedding,
     mel_input: String,
-    emb_input: String,
     /// The previous chunk's tail, so each mel call sees `MEL_CONTEXT` samples of history.
     audio: Vec<f32>,
-    mels: VecDeque<[f32; MEL_BINS]>,
     embeddings: VecDeque<[f32; EMBEDDING]>,
-    /// Scratch for the embedding model's input, reused every chunk.
-    window: Vec<f32>,
+    /// The chunk's new mel frames, reused every chunk.
+    new_mels: Vec<f32>,
     /// Chunks processed since start (for "not enough context yet").
     pub chunks: u64,
 }
@@ -43,29 +40,36 @@ impl Features {
     /// # Errors
     /// Missing ONNX Runtime or models.
     pub fn load(models_dir: &Path) -> Result<Features, OnnxError> {
+        Features::load_with(models_dir, true)
+    }
+
+    /// As `load`; with `stream` false the embedding model runs whole on every window.
+    ///
+    /// # Errors
+    /// Missing ONNX Runtime or models.
+    pub fn load_with(models_dir: &Path, stream: bool) -> Result<Features, OnnxError> {
         let mel = onnx::session(
             models_dir,
             &models_dir.join("openwakeword/melspectrogram.onnx"),
         )?;
-        let embedding = onnx::session(
-            models_dir,
-            &models_dir.join("openwakeword/embedding_model.onnx"),
-        )?;
+        let embedding = Embedding::load_with(models_dir, stream)?;
         let mel_input = mel.inputs()[0].name().to_string();
-        let emb_input = embedding.inputs()[0].name().to_string();
         let mut f = Features {
             mel,
             embedding,
             mel_input,
-            emb_input,
             audio: vec![0.0; MEL_CONTEXT + CHUNK],
-            mels: std::iter::repeat_n([1.0; MEL_BINS], MEL_WINDOW).collect(),
             embeddings: VecDeque::with_capacity(KEEP_EMBEDDINGS + 1),
-            window: vec![0.0; MEL_WINDOW * MEL_BINS],
+            new_mels: Vec::with_capacity(super::embedding::MEL_HOP * MEL_BINS),
             chunks: 0,
         };
         f.prime()?;
         Ok(f)
+    }
+
+    /// Whether the embedding model runs incrementally (see `embedding`).
+    pub fn is_streaming(&self) -> bool {
+        self.embedding.is_streaming()
     }
 
     /// Fills the buffers with embeddings of quiet noise, as openWakeWord does, so the first
@@ -114,31 +118,10 @@ impl Features {
             let (_, data) = out[0]
                 .try_extract_tensor::<f32>()
                 .map_err(onnx::run_err("melspectrogram"))?;
-            for frame in data.chunks_exact(MEL_BINS) {
-                let mut m = [0.0; MEL_BINS];
-                for (d, &v) in m.iter_mut().zip(frame) {
-                    *d = v / 10.0 + 2.0;
-                }
-                self.mels.push_back(m);
-            }
-            while self.mels.len() > MEL_WINDOW {
-                self.mels.pop_front();
-            }
+            self.new_mels.clear();
+            self.new_mels.extend(data.iter().map(|v| v / 10.0 + 2.0));
         }
-        for (dst, m) in self.window.chunks_exact_mut(MEL_BINS).zip(self.mels.iter()) {
-            dst.copy_from_slice(m);
-        }
-        let input = TensorRef::from_array_view(([1usize, MEL_WINDOW, MEL_BINS, 1], &*self.window))
-            .map_err(onnx::run_err("embedding"))?;
-        let out = self
-            .embedding
-            .run(ort::inputs![self.emb_input.as_str() => input])
-            .map_err(onnx::run_err("embedding"))?;
-        let (_, data) = out[0]
-            .try_extract_tensor::<f32>()
-            .map_err(onnx::run_err("embedding"))?;
-        let mut e = [0.0; EMBEDDING];
-        e.copy_from_slice(&data[..EMBEDDING]);
+        let e = self.embedding.push(&self.new_mels)?;
         if self.embeddings.len() == KEEP_EMBEDDINGS {
             self.embeddings.pop_front();
         }

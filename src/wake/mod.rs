@@ -1,6 +1,7 @@
 //! Wake word: the `WakeWord` trait and openWakeWord through ONNX Runtime, with pretrained
 //! classifiers and personal wake words sharing one feature pipeline.
 
+pub mod embedding;
 pub mod features;
 pub mod oww;
 pub mod personal;

@@ -1,6 +1,6 @@
 //! Just enough of the protobuf wire format to read and write ONNX models without a schema:
 //! a message is a list of fields, each kept as its raw bytes so that everything not touched is
-//! copied byte for byte (`split`, `quantize`).
+//! copied byte for byte (`cut`, and the voice's `split` and `quantize`).
 
 /// Bytes that are not a protobuf message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -128,4 +128,34 @@ pub fn ints(fs: &[Field<'_>], num: u64) -> Result<Vec<i64>, Malformed> {
         }
     }
     Ok(out)
+}
+
+/// `ValueInfoProto` for a float tensor of any shape named `name`.
+pub fn float_value_info(name: &str) -> Vec<u8> {
+    // TypeProto { tensor_type (1): { elem_type (1): FLOAT = 1 } }
+    let mut v = bytes_field(1, name.as_bytes());
+    v.extend(bytes_field(2, &[0x0a, 0x02, 0x08, 0x01]));
+    v
+}
+
+/// A graph input (`num` 11) or output (12): a float tensor of any shape named `name`.
+pub fn float_value(num: u64, name: &str) -> Vec<u8> {
+    bytes_field(num, &float_value_info(name))
+}
+
+/// A `NodeProto` field of the graph; `attrs` are encoded `AttributeProto` fields.
+pub fn node(name: &str, op: &str, inputs: &[&str], outputs: &[&str], attrs: &[&[u8]]) -> Vec<u8> {
+    let mut n = Vec::new();
+    for i in inputs {
+        n.extend(bytes_field(1, i.as_bytes()));
+    }
+    for o in outputs {
+        n.extend(bytes_field(2, o.as_bytes()));
+    }
+    n.extend(bytes_field(3, name.as_bytes()));
+    n.extend(bytes_field(4, op.as_bytes()));
+    for a in attrs {
+        n.extend_from_slice(a);
+    }
+    bytes_field(1, &n)
 }
