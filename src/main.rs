@@ -524,11 +524,15 @@ fn models(cfg: &config::Config, command: ModelsCommand) -> anyhow::Result<()> {
                 if path.starts_with("piper/") && path.ends_with(".onnx") {
                     let voice = dir.join(path);
                     if let Some(h) = sori::tts::split_files::halves(&dir, &voice) {
-                        let eight = sori::tts::split_files::quantized_front(&h.front).is_some();
-                        eprintln!(
-                            "{path}: ready to stream within sentences{}",
-                            if eight { ", 8-bit front made" } else { "" }
-                        );
+                        use sori::tts::split_files::{Front, quantized_front};
+                        let eight = match quantized_front(&h.front) {
+                            Some(Front::File(_)) => ", 8-bit front made",
+                            Some(Front::Memory(_)) => {
+                                ", 8-bit front made but not kept (the directory is not writable)"
+                            }
+                            None => "",
+                        };
+                        eprintln!("{path}: ready to stream within sentences{eight}");
                     }
                 }
             }

@@ -114,8 +114,8 @@ pub fn session_with_threads(
         .map_err(model_err(&shown))
 }
 
-/// A single-threaded streaming session (as `session`) for a model made in memory, such as a
-/// part cut from a model file; `label` names it in errors.
+/// A session (threads as `session_with_threads`) for a model made in memory, such as a part
+/// cut from a model file; `label` names it in errors.
 ///
 /// # Errors
 /// `OnnxError::Model` naming `label`.
@@ -123,8 +123,9 @@ pub fn session_from_memory(
     models_dir: &Path,
     label: &str,
     bytes: &[u8],
+    threads: usize,
 ) -> Result<Session, OnnxError> {
-    builder(models_dir, label, 1)?
+    builder(models_dir, label, threads)?
         .commit_from_memory(bytes)
         .map_err(model_err(label))
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use sori::audio::Clip;
+use sori::tts::split_files::{Front, quantized_front};
 use sori::tts::stream::Synth;
 use sori::tts::{Tts, TtsError};
 
@@ -388,7 +389,9 @@ fn the_voice_front_in_eight_bits_says_the_same_sentence() {
     let models = repo().join("models");
     let voice = models.join("piper/en_US-joe-medium.onnx");
     let halves = sori::tts::split_files::halves(&models, &voice).unwrap();
-    let eight = sori::tts::split_files::quantized_front(&halves.front).expect("an 8-bit front");
+    let Some(Front::File(eight)) = quantized_front(&halves.front) else {
+        panic!("no 8-bit front file beside {}", halves.front.display());
+    };
     let size = |p: &Path| std::fs::metadata(p).unwrap().len() as f64;
     let ratio = size(&eight) / size(&halves.front);
     eprintln!("8-bit front: {:.0} % of the float one", ratio * 100.0);
@@ -413,4 +416,34 @@ fn the_voice_front_in_eight_bits_says_the_same_sentence() {
         lens[0],
         lens[1]
     );
+}
+
+/// A models directory where the 8-bit front cannot be written (as for a read-only directory
+/// holding parts made by an older version): the front is made in memory and still loads.
+#[test]
+fn an_eight_bit_front_that_cannot_be_kept_loads_from_memory() {
+    require_models();
+    let models = repo().join("models");
+    let voice = models.join("piper/en_US-joe-medium.onnx");
+    let halves = sori::tts::split_files::halves(&models, &voice).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let front = dir.path().join("front.onnx");
+    std::fs::copy(&halves.front, &front).unwrap();
+    // A directory where the file would go: renaming the new file onto it fails, even as root.
+    std::fs::create_dir(dir.path().join("front.u8.onnx")).unwrap();
+    let Some(Front::Memory(bytes)) = quantized_front(&front) else {
+        panic!("expected the 8-bit front in memory");
+    };
+    let float = std::fs::metadata(&front).unwrap().len() as usize;
+    assert!(bytes.len() * 3 < float, "{} of {float} bytes", bytes.len());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let session = sori::onnx::session_from_memory(&models, "8-bit front", &bytes, 1).unwrap();
+    let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    assert_eq!(names, ["input", "input_lengths", "scales"]);
 }

@@ -8,7 +8,8 @@ use ort::session::{RunOptions, Session};
 use ort::value::Tensor;
 use serde::Deserialize;
 
-use super::{Tts, TtsError, phonemize, split_files};
+use super::split_files::{self, Front};
+use super::{Tts, TtsError, phonemize};
 use crate::audio::{Clip, f32_to_i16};
 use crate::onnx;
 
@@ -150,12 +151,12 @@ impl Piper {
         // The voice's phonemizer starts now and loads its data while the model does, so the
         // first reply does not wait for it.
         phonemize::prewarm(&cfg.espeak.voice);
-        let session = |path: &Path| {
-            onnx::session_with_threads(models_dir, path, threads).map_err(|e| TtsError::Voice {
-                path: model.display().to_string(),
-                reason: e.to_string(),
-            })
+        let voice_err = |e: onnx::OnnxError| TtsError::Voice {
+            path: model.display().to_string(),
+            reason: e.to_string(),
         };
+        let session =
+            |path: &Path| onnx::session_with_threads(models_dir, path, threads).map_err(voice_err);
         let net = match split_files::halves(models_dir, model) {
             Some(h) => Net::Split {
                 // The front's weights in 8 bits when asked for and they can be made; else the
@@ -164,7 +165,12 @@ impl Piper {
                     .then(|| split_files::quantized_front(&h.front))
                     .flatten()
                 {
-                    Some(q) => session(&q)?,
+                    Some(Front::File(q)) => session(&q)?,
+                    Some(Front::Memory(bytes)) => {
+                        let label = format!("{} (8-bit front)", model.display());
+                        onnx::session_from_memory(models_dir, &label, &bytes, threads)
+                            .map_err(voice_err)?
+                    }
                     None => session(&h.front)?,
                 },
                 decoder: session(&h.decoder)?,

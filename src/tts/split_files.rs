@@ -83,13 +83,21 @@ pub fn halves(models_dir: &Path, model: &Path) -> Option<Halves> {
     }
 }
 
+/// An 8-bit front: its file, or its bytes when it could not be kept.
+pub enum Front {
+    File(PathBuf),
+    Memory(Vec<u8>),
+}
+
 /// The front with 8-bit convolution weights (`quantize`), made beside `front` the first time
-/// it is asked for. `None` when it cannot be made or kept: the voice then loads its float front.
-pub fn quantized_front(front: &Path) -> Option<PathBuf> {
+/// it is asked for. A models directory that cannot be written (parts made by an older version,
+/// then the directory made read-only) gets it in memory, made again at each load. `None` when
+/// it cannot be made: the voice then loads its float front.
+pub fn quantized_front(front: &Path) -> Option<Front> {
     let dir = front.parent()?;
     let path = dir.join(QUANTIZED_FRONT);
     if path.is_file() {
-        return Some(path);
+        return Some(Front::File(path));
     }
     let refused = dir.join("front.u8.unsupported");
     if refused.is_file() {
@@ -110,11 +118,15 @@ pub fn quantized_front(front: &Path) -> Option<PathBuf> {
                         ms = started.elapsed().as_millis() as u64,
                         "voice weights in 8 bits (once)"
                     );
-                    Some(path)
+                    Some(Front::File(path))
                 }
                 Err(e) => {
-                    tracing::warn!(dir = %dir.display(), "could not keep the 8-bit voice: {e}");
-                    None
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        "could not keep the 8-bit voice, so it is made at every start: {e}. \
+                         Run `sori models fetch` as a user who can write there"
+                    );
+                    Some(Front::Memory(bytes))
                 }
             }
         }

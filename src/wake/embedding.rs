@@ -372,8 +372,8 @@ fn stages(models_dir: &Path, bytes: &[u8]) -> Result<Vec<(Session, String)>, Str
         .map(|(k, pair)| {
             let part = g.between(pair[0], pair[1]).map_err(|e| e.to_string())?;
             let label = format!("openwakeword/embedding_model.onnx (stage {k})");
-            let s =
-                onnx::session_from_memory(models_dir, &label, &part).map_err(|e| e.to_string())?;
+            let s = onnx::session_from_memory(models_dir, &label, &part, 1)
+                .map_err(|e| e.to_string())?;
             let input = s.inputs()[0].name().to_string();
             Ok((s, input))
         })
