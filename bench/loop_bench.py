@@ -25,6 +25,7 @@ CONFIGS = {
     "whisper base, `stt.language = \"en\"`": (SORI, ["--set", "stt.language=en"]),
     "whisper tiny.en": (SORI, ["--set", "stt.model=tiny.en"]),
     "Piper voice with float weights (`tts.quantize = false`)": (SORI, ["--set", "tts.quantize=false"]),
+    "voice memory kept between replies (`tts.release_memory = false`)": (SORI, ["--set", "tts.release_memory=false"]),
 }
 # BASELINE=path/to/an/older/sori adds that build, as shipped, to compare in the same run
 # (several builds: paths separated by ':').
