@@ -155,11 +155,11 @@ with wave.open(together, "wb") as w:
 lines += ["", f"All {len(clips)} clips back to back in one `sori run --input` ({len(clips)} wake words and commands in one process):", "",
           "| configuration | answered | peak RSS, whole daemon | RSS 0.5 s after the first reply |", "|---|---|---|---|"]
 for name, (sori, extra) in CONFIGS.items():
-    if sori is None or extra:
+    if sori is None:
         continue
     print(f"all clips in one run: {name}", file=sys.stderr)
     ev = os.path.join(tmp, "ev-all.jsonl")
-    rss, rest = memory_of([sori, "-q", "run", "--input", together, "--events", ev, "--set", "audio.output=null"], ev)
+    rss, rest = memory_of([sori, "-q", "run", "--input", together, "--events", ev, "--set", "audio.output=null"] + extra, ev)
     answered = sum(1 for l in open(ev) if '"RunEnd"' in l and '"answered"' in l)
     lines.append(f"| {name} | {answered}/{len(clips)} | {rss / 1024:.0f} MB | {rest / 1024:.0f} MB |")
 table = "\n".join(lines)
