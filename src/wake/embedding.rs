@@ -197,13 +197,19 @@ impl Embedding {
             let ((c, t0, w), o0) = shapes[0][k];
             let (t1, o1) = (shapes[1][k].0.1, shapes[1][k].1);
             let (din, dout) = (t1 - t0, o1.saturating_sub(o0));
-            if dout == 0 || din % dout != 0 || new % (din / dout) != 0 {
-                return Err(mismatch(format!("stage {k}: {t0}→{o0} and {t1}→{o1} rows")));
+            let bad = || mismatch(format!("stage {k}: {t0}→{o0} and {t1}→{o1} rows"));
+            if dout == 0 || din % dout != 0 || new % (din / dout) != 0 || o0 == 0 {
+                return Err(bad());
             }
             let stride = din / dout;
-            let span = t0 - (o0 - 1) * stride;
             let made = new / stride;
+            // The input rows one output row spans, and the rows `made` new outputs need: at most
+            // what the whole window gave the stage.
+            let span = t0.checked_sub((o0 - 1) * stride).ok_or_else(bad)?;
             let rows = (made - 1) * stride + span;
+            if rows > t0 {
+                return Err(bad());
+            }
             out.push(Stage {
                 session,
                 input,
