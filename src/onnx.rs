@@ -165,8 +165,8 @@ fn builder(
         .map_err(|e| err(e.into()))
 }
 
-/// Maps an ort error from `run` to `OnnxError::Run`.
-pub fn run_err(model: &str) -> impl Fn(ort::Error) -> OnnxError + '_ {
+/// Maps an error from `run` (an ort error, or a message) to `OnnxError::Run`.
+pub fn run_err<E: std::fmt::Display>(model: &str) -> impl Fn(E) -> OnnxError + '_ {
     move |e| OnnxError::Run {
         model: model.to_string(),
         reason: e.to_string(),

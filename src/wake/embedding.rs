@@ -56,11 +56,9 @@ pub struct Embedding {
     y: Vec<f32>,
 }
 
-fn run_err(e: impl std::fmt::Display) -> OnnxError {
-    OnnxError::Run {
-        model: "embedding".into(),
-        reason: e.to_string(),
-    }
+/// An error of the embedding model (or of its stages), from ort or a message.
+fn run_err<E: std::fmt::Display>(e: E) -> OnnxError {
+    onnx::run_err("embedding")(e)
 }
 
 /// Runs `session` on `[1, c, t, w]` and returns the output's shape `(c, t, w)` and data.

@@ -1,7 +1,8 @@
 //! openWakeWord's shared feature pipeline: 80 ms of 16 kHz audio → melspectrogram model
 //! (8 new frames of 32 bins, scaled `x/10 + 2`) → embedding model over the last 76 mel frames →
-//! one 96-d embedding (run incrementally, see `embedding`). Every wake word classifier (pretrained or personal) reads the same
-//! embeddings, so several wake words cost little more than one.
+//! one 96-d embedding (run incrementally, see `embedding`). Every wake word classifier
+//! (pretrained or personal) reads the same embeddings, so several wake words cost little more
+//! than one.
 
 use std::collections::VecDeque;
 use std::path::Path;
