@@ -130,11 +130,13 @@ fn sori_does_not_wake_on_its_own_voice() {
     splice(&[&w, &c], 500, 22_050, &u);
     let ev_path = d.join("events.jsonl");
     let (mut child, log) = start_daemon(&pulse, &ev_path, &[]);
-    // This test is about the echo, so a misheard command is simply said again (at most three
-    // times).
+    // This test is about the echo, so a misheard command, or an echo the loopback lost (a busy
+    // machine can drop the start of the reply), is simply tried again (at most three times).
+    let echoed = |lines: &[String]| lines.iter().any(|l| l.contains("ignored as its own voice"));
     let mut said = 0;
     let mut replies = Vec::new();
-    while said < 3 && !replies.iter().any(|r: &String| r.contains("jarvis")) {
+    let mut lines = Vec::new();
+    while said < 3 && !(replies.iter().any(|r: &String| r.contains("jarvis")) && echoed(&lines)) {
         pulse.speak_into_mic(&u);
         said += 1;
         wait_events(&ev_path, "RunEnd", said, Duration::from_secs(60));
@@ -146,10 +148,11 @@ fn sori_does_not_wake_on_its_own_voice() {
             .filter_map(|e| e["speech"].as_str())
             .map(str::to_lowercase)
             .collect();
+        lines.extend(log.try_iter());
     }
     let status = terminate(&mut child);
     assert!(status.success());
-    let log: Vec<String> = log.try_iter().collect();
+    lines.extend(log.try_iter());
     let ev = events(&ev_path);
     let heard: Vec<&str> = of_type(&ev, "SttEnd")
         .iter()
@@ -181,9 +184,9 @@ fn sori_does_not_wake_on_its_own_voice() {
     );
     // The echo did reach the wake word detector, and was recognised as Sori's own voice.
     assert!(
-        log.iter().any(|l| l.contains("ignored as its own voice")),
-        "the echo never reached the detector:\n{}",
-        log.join("\n")
+        echoed(&lines),
+        "the echo never reached the detector in {said} tries:\n{}",
+        lines.join("\n")
     );
 }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::features::{EMBEDDING, MEL_BINS};
+use super::features::{EMBEDDING, MEL_BINS, xorshift};
 use crate::graph::Graph;
 use crate::onnx::{self, OnnxError};
 
@@ -56,6 +56,9 @@ pub struct Embedding {
     y: Vec<f32>,
 }
 
+/// A tensor `[1, c, t, w]` as `(c, t, w)`: channels, rows (time) and width.
+type Shape = (usize, usize, usize);
+
 /// An error of the embedding model (or of its stages), from ort or a message.
 fn run_err<E: std::fmt::Display>(e: E) -> OnnxError {
     onnx::run_err("embedding")(e)
@@ -70,7 +73,7 @@ fn run(
     w: usize,
     data: &[f32],
     out: &mut Vec<f32>,
-) -> Result<(usize, usize, usize), OnnxError> {
+) -> Result<Shape, OnnxError> {
     let x = TensorRef::from_array_view(([1usize, c, t, w], data)).map_err(run_err)?;
     let res = session.run(ort::inputs![input => x]).map_err(run_err)?;
     let (shape, y) = res[0].try_extract_tensor::<f32>().map_err(run_err)?;
@@ -80,6 +83,25 @@ fn run(
     out.clear();
     out.extend_from_slice(y);
     Ok((c as usize, t as usize, w as usize))
+}
+
+/// Runs the stages one after another on a whole window of `t` padded mel frames (`first`);
+/// `before(k, (c, t, w), input)` sees stage `k`'s input first. Returns the last output's shape
+/// and data.
+fn cascade<'a>(
+    stages: impl Iterator<Item = (&'a mut Session, &'a str)>,
+    t: usize,
+    first: Vec<f32>,
+    mut before: impl FnMut(usize, Shape, &[f32]),
+) -> Result<(Shape, Vec<f32>), OnnxError> {
+    let mut shape = (1, t, MEL_BINS + 2 * PAD);
+    let (mut x, mut y) = (first, Vec::new());
+    for (k, (session, input)) in stages.enumerate() {
+        before(k, shape, &x);
+        shape = run(session, input, shape.0, shape.1, shape.2, &x, &mut y)?;
+        std::mem::swap(&mut x, &mut y);
+    }
+    Ok((shape, x))
 }
 
 /// Mel frames (`rows` × 32) as the first stage's input, `[1, 1, rows, 34]`, into `out`.
@@ -174,26 +196,26 @@ impl Embedding {
 
     /// Measures each stage's rows on windows of 76 and 84 frames.
     fn streaming(mut stages: Vec<(Session, String)>) -> Result<Embedding, OnnxError> {
+        // Each stage's input shape, then the last output's, for both windows.
         let mut shapes = Vec::new();
         for t in [MEL_WINDOW, MEL_WINDOW + MEL_HOP] {
-            let (mut c, mut t, mut w) = (1, t, MEL_BINS + 2 * PAD);
-            let mut x = vec![1.0; t * w];
-            let mut y = Vec::new();
             let mut s = Vec::new();
-            for (session, input) in &mut stages {
-                let out = run(session, input, c, t, w, &x, &mut y)?;
-                s.push(((c, t, w), out.1));
-                (c, t, w) = out;
-                std::mem::swap(&mut x, &mut y);
-            }
+            let each = stages.iter_mut().map(|(s, i)| (s, i.as_str()));
+            let (last, _) = cascade(
+                each,
+                t,
+                vec![1.0; t * (MEL_BINS + 2 * PAD)],
+                |_, shape, _| s.push(shape),
+            )?;
+            s.push(last);
             shapes.push(s);
         }
         let mut new = MEL_HOP;
         let mut out = Vec::new();
         let mismatch = |why: String| run_err(format!("the stages do not stream: {why}"));
         for (k, (session, input)) in stages.into_iter().enumerate() {
-            let ((c, t0, w), o0) = shapes[0][k];
-            let (t1, o1) = (shapes[1][k].0.1, shapes[1][k].1);
+            let ((c, t0, w), o0) = (shapes[0][k], shapes[0][k + 1].1);
+            let (t1, o1) = (shapes[1][k].1, shapes[1][k + 1].1);
             let (din, dout) = (t1 - t0, o1.saturating_sub(o0));
             let bad = || mismatch(format!("stage {k}: {t0}→{o0} and {t1}→{o1} rows"));
             if dout == 0 || din % dout != 0 || new % (din / dout) != 0 || o0 == 0 {
@@ -232,10 +254,7 @@ impl Embedding {
         let mut frame = move || {
             let mut m = [0.0; MEL_BINS];
             for v in &mut m {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                *v = (seed % 4000) as f32 / 1000.0;
+                *v = (xorshift(&mut seed) % 4000) as f32 / 1000.0;
             }
             m
         };
@@ -296,13 +315,18 @@ impl Embedding {
                 e.copy_from_slice(&data[..EMBEDDING]);
             }
             Mode::Streaming(stages) => {
-                let (mut c, mut t, mut w) = (1, MEL_WINDOW, MEL_BINS + 2 * PAD);
-                let (mut x, mut y) = (Vec::new(), Vec::new());
+                let mut x = Vec::new();
                 padded(&self.window, &mut x);
-                for s in stages.iter_mut() {
-                    s.buf = tail_rows(&x, c, t, w, s.rows);
-                    (c, t, w) = run(&mut s.session, &s.input, c, t, w, &x, &mut y)?;
-                    std::mem::swap(&mut x, &mut y);
+                let rows: Vec<usize> = stages.iter().map(|s| s.rows).collect();
+                let mut kept = Vec::with_capacity(rows.len());
+                let each = stages
+                    .iter_mut()
+                    .map(|s| (&mut s.session, s.input.as_str()));
+                let (_, x) = cascade(each, MEL_WINDOW, x, |k, (c, t, w), x| {
+                    kept.push(tail_rows(x, c, t, w, rows[k]));
+                })?;
+                for (s, buf) in stages.iter_mut().zip(kept) {
+                    s.buf = buf;
                 }
                 e.copy_from_slice(&x[..EMBEDDING]);
             }

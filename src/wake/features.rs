@@ -80,10 +80,7 @@ impl Features {
         let mut chunk = [0i16; CHUNK];
         for _ in 0..KEEP_EMBEDDINGS {
             for s in chunk.iter_mut() {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                *s = (seed % 2000) as i16 - 1000;
+                *s = (xorshift(&mut seed) % 2000) as i16 - 1000;
             }
             self.push(&chunk)?;
         }
@@ -146,4 +143,13 @@ impl Features {
             .iter()
             .skip(self.embeddings.len().saturating_sub(n))
     }
+}
+
+/// The next value of a 32-bit xorshift generator: cheap, repeatable noise for priming and
+/// self-checks.
+pub(super) fn xorshift(seed: &mut u32) -> u32 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 17;
+    *seed ^= *seed << 5;
+    *seed
 }
